@@ -1,0 +1,118 @@
+"""Configuration from the environment, checked once at start.
+
+A bot that starts with a malformed token fails minutes later inside a listener, far from the cause; so
+every value is validated here and the process stops with one readable message naming the variables.
+"""
+
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_LANGUAGES = ("nb", "nn", "sv", "en")
+HOLIDAY_COUNTRIES = ("NO", "SE")
+
+
+class SettingsError(Exception):
+    """Configuration that cannot work; the message is meant for the person starting the bot."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite:///mal.db"
+    mal_timezone: str = "Europe/Oslo"
+    mal_locale: str = "nb"
+    mal_holidays_country: str = "NO"
+    mal_work_start: time = time(9, 0)
+    mal_work_end: time = time(16, 0)
+    mal_invite_lead_days: int = Field(default=10, ge=1, le=30)
+    mal_templates_dir: str | None = None
+    mal_admins: str = ""
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and v.get_secret_value() and not v.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with 'xoxb-'")
+        return v
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and v.get_secret_value() and not v.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with 'xapp-'")
+        return v
+
+    @field_validator("mal_timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Oslo)") from exc
+        return v
+
+    @field_validator("mal_locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        if v not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return v
+
+    @field_validator("mal_holidays_country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        if v.upper() not in HOLIDAY_COUNTRIES:
+            raise ValueError(f"must be one of {', '.join(HOLIDAY_COUNTRIES)}")
+        return v.upper()
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        return v if v.endswith("/") else v + "/"
+
+    @property
+    def bot_token(self) -> str:
+        return self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+
+    @property
+    def signing_secret(self) -> str:
+        return self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
+
+    @property
+    def app_token(self) -> str:
+        return self.slack_app_token.get_secret_value() if self.slack_app_token else ""
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.mal_admins.split(",") if a.strip())
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return str(loc[0]).upper() if loc else "?"
+
+
+def load_settings(*, require_slack: bool = True, socket_mode: bool = False, **overrides: object) -> Settings:
+    """Read the environment; raise SettingsError with every problem at once, never a traceback."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [f"  {_env_name(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None
+    if require_slack:
+        missing = []
+        if not settings.bot_token:
+            missing.append("SLACK_BOT_TOKEN (xoxb-...)")
+        if socket_mode and not settings.app_token:
+            missing.append("SLACK_APP_TOKEN (xapp-..., for Socket Mode)")
+        if not socket_mode and not settings.signing_secret:
+            missing.append("SLACK_SIGNING_SECRET (for HTTP mode)")
+        if missing:
+            raise SettingsError("Missing environment variables:\n" + "\n".join(f"  {m}" for m in missing))
+    return settings

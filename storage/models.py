@@ -1,0 +1,205 @@
+"""SQLModel tables of mal.
+
+Every timestamp is timezone-aware and stored in UTC. SQLite hands naive values back, so the
+``UTCDateTime`` type re-attaches UTC on the way out: code above this layer never sees a naive datetime.
+"""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A DateTime that refuses naive input and always returns aware UTC values."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    """A UTC timestamp column; a function so each table gets its own Column object."""
+    return Field(default=None, sa_type=UTCDateTime(), nullable=nullable, index=index)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace the app is installed in; sending stops when its token is revoked."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    active: bool = True
+    revoked_at: datetime | None = utc_column()
+
+
+class Person(SQLModel, table=True):
+    """A Slack user known to mal: an employee, a manager, or both."""
+
+    __table_args__ = (sa.UniqueConstraint("team_id", "slack_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    slack_user_id: str = Field(max_length=32)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    name: str = Field(default="", max_length=200)
+    tz: str | None = Field(default=None, max_length=64)
+    slack_locale: str | None = Field(default=None, max_length=16)
+    language: str | None = Field(default=None, max_length=8)
+    is_admin: bool = False
+    active: bool = True
+    away_until: date | None = None
+    birth_year: int | None = None
+    created_at: datetime | None = utc_column()
+
+
+class Pairing(SQLModel, table=True):
+    """A manager and one direct report; ended (not deleted) when the employee changes manager."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    manager_id: int = Field(foreign_key="person.id", index=True)
+    employee_id: int = Field(foreign_key="person.id", index=True)
+    cadence: str = Field(default="monthly", max_length=16)
+    template: str = Field(default="monthly", max_length=64)
+    paused: bool = False
+    anchor: date | None = None
+    next_window_at: datetime | None = utc_column()
+    nudge_at: datetime | None = utc_column(index=True)
+    created_at: datetime | None = utc_column()
+    ended_at: datetime | None = utc_column(index=True)
+
+
+class Meeting(SQLModel, table=True):
+    """One conversation of a pairing in one period (the cadence window)."""
+
+    __table_args__ = (sa.UniqueConstraint("pairing_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: int = Field(foreign_key="pairing.id", index=True)
+    period: str = Field(max_length=32)
+    template: str = Field(default="monthly", max_length=64)
+    window_start: datetime | None = utc_column()
+    status: str = Field(default="planned", max_length=16, index=True)
+    scheduled_at: datetime | None = utc_column(index=True)
+    place: str | None = Field(default=None, max_length=500)
+    extra_questions: str = Field(default="[]", max_length=4000)
+    special_topics: str | None = Field(default=None, max_length=3000)
+    skip_reason: str | None = Field(default=None, max_length=3000)
+    snoozed_until: datetime | None = utc_column()
+    prep_cursor: int = 0
+    prep_status: str = Field(default="not_started", max_length=16)
+    prep_shared_at: datetime | None = utc_column()
+    created_at: datetime | None = utc_column()
+
+
+class PrepAnswer(SQLModel, table=True):
+    """The employee's answer to one preparation question of one meeting."""
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "question_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    question_key: str = Field(max_length=64)
+    text: str = Field(default="", max_length=3000)
+    updated_at: datetime | None = utc_column()
+
+
+class Action(SQLModel, table=True):
+    """Something agreed: what, who, by when; the row of 000's development plan."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    employee_id: int = Field(foreign_key="person.id", index=True)
+    owner_id: int = Field(foreign_key="person.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    goal: str | None = Field(default=None, max_length=500)
+    what: str = Field(max_length=3000)
+    follow_up: str | None = Field(default=None, max_length=500)
+    due: date = Field(index=True)
+    status: str = Field(default="open", max_length=16, index=True)
+    reminder_for_due: date | None = None
+    created_by: int = Field(foreign_key="person.id")
+    created_at: datetime | None = utc_column()
+    closed_by: int | None = Field(default=None, foreign_key="person.id")
+    closed_at: datetime | None = utc_column()
+
+
+class ActionEvent(SQLModel, table=True):
+    """Who changed an action, when, and how: the follow-up history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    kind: str = Field(max_length=16)
+    by_id: int = Field(foreign_key="person.id")
+    at: datetime | None = utc_column()
+    old_due: date | None = None
+    new_due: date | None = None
+
+
+class Evaluation(SQLModel, table=True):
+    """One party's evaluation of one meeting, asked once."""
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    answers: str = Field(default="{}", max_length=10000)
+    created_at: datetime | None = utc_column()
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send, once: the unique key makes planning idempotent, the status makes sending so."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    team_id: str = Field(max_length=32, index=True)
+    recipient: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    payload: str = Field(default="{}", max_length=100000)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    not_before: datetime | None = utc_column()
+    claimed_by: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = utc_column()
+    created_at: datetime | None = utc_column()
+    sent_at: datetime | None = utc_column()
+    slack_ts: str | None = Field(default=None, max_length=64)
+    error: str | None = Field(default=None, max_length=500)
+
+
+sa.Index("ix_outbox_due", Outbox.status, Outbox.not_before)  # type: ignore[arg-type]
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack retries events and users double-click: a key seen once is not acted on again."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime | None = utc_column()

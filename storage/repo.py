@@ -1,0 +1,295 @@
+"""Repository: the only place that knows how rows are queried and written.
+
+Flows receive a ``Repo`` bound to one session (one unit of work) and never open sessions themselves.
+"""
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Action,
+    ActionEvent,
+    Evaluation,
+    Meeting,
+    Outbox,
+    Pairing,
+    Person,
+    PrepAnswer,
+    ProcessedEvent,
+    Workspace,
+)
+
+
+class Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- generic -------------------------------------------------------------------------------
+    def add(self, row: Any) -> Any:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def _insert_ignore(self, table: Any, values: dict[str, Any], *, index: Sequence[str]) -> bool:
+        """Insert unless the unique key exists; True when this call inserted the row."""
+        dialect = self.session.get_bind().dialect.name
+        stmt: Any
+        if dialect == "postgresql":
+            stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
+        elif dialect == "sqlite":
+            stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            raise RuntimeError(f"unsupported database {dialect}")
+        result = self.session.execute(stmt.returning(*[getattr(table, k) for k in index]))
+        return result.first() is not None
+
+    # --- workspaces ------------------------------------------------------------------------------
+    def workspace(self, team_id: str) -> Workspace | None:
+        return self.session.get(Workspace, team_id)
+
+    def ensure_workspace(self, team_id: str, name: str = "") -> Workspace:
+        ws = self.session.get(Workspace, team_id)
+        if ws is None:
+            ws = self.add(Workspace(team_id=team_id, name=name))
+        assert ws is not None
+        return ws
+
+    # --- people -------------------------------------------------------------------------------------
+    def person(self, person_id: int) -> Person | None:
+        return self.session.get(Person, person_id)
+
+    def person_by_slack(self, team_id: str, slack_user_id: str) -> Person | None:
+        return self.session.exec(
+            select(Person).where(Person.team_id == team_id, Person.slack_user_id == slack_user_id)
+        ).first()
+
+    def people(self, ids: Sequence[int]) -> dict[int, Person]:
+        if not ids:
+            return {}
+        rows = self.session.exec(select(Person).where(col(Person.id).in_(set(ids)))).all()
+        return {p.id: p for p in rows if p.id is not None}
+
+    # --- pairings ------------------------------------------------------------------------------------
+    def pairing(self, pairing_id: int) -> Pairing | None:
+        return self.session.get(Pairing, pairing_id)
+
+    def active_pairing_of(self, employee_id: int) -> Pairing | None:
+        return self.session.exec(
+            select(Pairing).where(Pairing.employee_id == employee_id, col(Pairing.ended_at).is_(None))
+        ).first()
+
+    def reports_of(self, manager_id: int) -> list[Pairing]:
+        return list(
+            self.session.exec(
+                select(Pairing)
+                .where(Pairing.manager_id == manager_id, col(Pairing.ended_at).is_(None))
+                .order_by(col(Pairing.id))
+            ).all()
+        )
+
+    def active_pairings(self, team_id: str) -> list[Pairing]:
+        return list(
+            self.session.exec(
+                select(Pairing).where(Pairing.team_id == team_id, col(Pairing.ended_at).is_(None))
+            ).all()
+        )
+
+    def pairings_due(self, now: datetime, limit: int = 500) -> list[Pairing]:
+        return list(
+            self.session.exec(
+                select(Pairing)
+                .where(
+                    col(Pairing.ended_at).is_(None),
+                    col(Pairing.nudge_at).is_not(None),
+                    col(Pairing.nudge_at) <= now,
+                )
+                .order_by(col(Pairing.nudge_at))
+                .limit(limit)
+            ).all()
+        )
+
+    # --- meetings -------------------------------------------------------------------------------------
+    def meeting(self, meeting_id: int) -> Meeting | None:
+        return self.session.get(Meeting, meeting_id)
+
+    def meeting_for(self, pairing_id: int, period: str) -> Meeting | None:
+        return self.session.exec(
+            select(Meeting).where(Meeting.pairing_id == pairing_id, Meeting.period == period)
+        ).first()
+
+    def ensure_meeting(self, pairing_id: int, period: str, **values: Any) -> Meeting:
+        """The meeting of a period, created once however often the tick runs."""
+        self._insert_ignore(
+            Meeting, {"pairing_id": pairing_id, "period": period, **values}, index=("pairing_id", "period")
+        )
+        meeting = self.meeting_for(pairing_id, period)
+        assert meeting is not None
+        return meeting
+
+    def meetings_of_pairings(self, pairing_ids: Sequence[int]) -> list[Meeting]:
+        if not pairing_ids:
+            return []
+        return list(
+            self.session.exec(
+                select(Meeting).where(col(Meeting.pairing_id).in_(pairing_ids)).order_by(col(Meeting.id))
+            ).all()
+        )
+
+    def meetings_scheduled_between(self, start: datetime, end: datetime) -> list[Meeting]:
+        return list(
+            self.session.exec(
+                select(Meeting).where(
+                    Meeting.status == "invited",
+                    col(Meeting.scheduled_at) >= start,
+                    col(Meeting.scheduled_at) < end,
+                )
+            ).all()
+        )
+
+    def preparing_meeting_of(self, employee_id: int) -> Meeting | None:
+        """The meeting whose preparation an employee's DM answers belong to: the next invited one."""
+        return self.session.exec(
+            select(Meeting)
+            .join(Pairing, col(Pairing.id) == Meeting.pairing_id)
+            .where(
+                Pairing.employee_id == employee_id,
+                Meeting.status == "invited",
+                col(Meeting.prep_status).in_(("in_progress", "review")),
+            )
+            .order_by(col(Meeting.scheduled_at))
+        ).first()
+
+    def answers(self, meeting_id: int) -> dict[str, str]:
+        rows = self.session.exec(select(PrepAnswer).where(PrepAnswer.meeting_id == meeting_id)).all()
+        return {r.question_key: r.text for r in rows}
+
+    def save_answer(self, meeting_id: int, key: str, text: str, now: datetime) -> None:
+        row = self.session.exec(
+            select(PrepAnswer).where(PrepAnswer.meeting_id == meeting_id, PrepAnswer.question_key == key)
+        ).first()
+        if row is None:
+            self.add(PrepAnswer(meeting_id=meeting_id, question_key=key, text=text, updated_at=now))
+        else:
+            row.text = text
+            row.updated_at = now
+            self.session.add(row)
+
+    # --- actions --------------------------------------------------------------------------------------
+    def action(self, action_id: int) -> Action | None:
+        return self.session.get(Action, action_id)
+
+    def open_actions_for_employees(self, employee_ids: Sequence[int]) -> list[Action]:
+        if not employee_ids:
+            return []
+        return list(
+            self.session.exec(
+                select(Action)
+                .where(col(Action.employee_id).in_(employee_ids), Action.status == "open")
+                .order_by(col(Action.due), col(Action.id))
+            ).all()
+        )
+
+    def open_actions_owned_by(self, owner_id: int) -> list[Action]:
+        return list(
+            self.session.exec(
+                select(Action)
+                .where(Action.owner_id == owner_id, Action.status == "open")
+                .order_by(col(Action.due), col(Action.id))
+            ).all()
+        )
+
+    def action_counts(self, employee_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
+        """(open, overdue) per employee in one query, for overviews that must not load content."""
+        if not employee_ids:
+            return {}
+        overdue = sa.func.sum(sa.case((col(Action.due) < today, 1), else_=0))
+        rows = self.session.execute(
+            sa.select(Action.employee_id, sa.func.count(), overdue)
+            .where(col(Action.employee_id).in_(employee_ids), Action.status == "open")
+            .group_by(Action.employee_id)
+        ).all()
+        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
+
+    def actions_needing_reminder(self, horizon: date, limit: int = 1000) -> list[Action]:
+        return list(
+            self.session.exec(
+                select(Action)
+                .where(
+                    Action.status == "open",
+                    col(Action.due) <= horizon,
+                    sa.or_(col(Action.reminder_for_due).is_(None), Action.reminder_for_due != Action.due),
+                )
+                .limit(limit)
+            ).all()
+        )
+
+    def owners_with_overdue(self, today: date) -> list[int]:
+        rows = self.session.execute(
+            sa.select(Action.owner_id).where(Action.status == "open", col(Action.due) < today).distinct()
+        ).all()
+        return [r[0] for r in rows]
+
+    def record_action_event(self, event: ActionEvent) -> None:
+        self.add(event)
+
+    def action_events(self, action_id: int) -> list[ActionEvent]:
+        return list(
+            self.session.exec(
+                select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(col(ActionEvent.id))
+            ).all()
+        )
+
+    # --- evaluations --------------------------------------------------------------------------------
+    def save_evaluation(self, meeting_id: int, person_id: int, answers: dict[str, str], now: datetime) -> bool:
+        return self._insert_ignore(
+            Evaluation,
+            {"meeting_id": meeting_id, "person_id": person_id, "answers": json.dumps(answers), "created_at": now},
+            index=("meeting_id", "person_id"),
+        )
+
+    def evaluation(self, meeting_id: int, person_id: int) -> Evaluation | None:
+        return self.session.exec(
+            select(Evaluation).where(Evaluation.meeting_id == meeting_id, Evaluation.person_id == person_id)
+        ).first()
+
+    # --- outbox ---------------------------------------------------------------------------------------
+    def enqueue(
+        self,
+        *,
+        key: str,
+        team_id: str,
+        recipient: str,
+        kind: str,
+        payload: dict[str, Any],
+        not_before: datetime,
+        now: datetime,
+    ) -> bool:
+        """Plan a message once: a second call with the same key changes nothing."""
+        return self._insert_ignore(
+            Outbox,
+            {
+                "key": key,
+                "team_id": team_id,
+                "recipient": recipient,
+                "kind": kind,
+                "payload": json.dumps(payload),
+                "status": "pending",
+                "not_before": not_before,
+                "created_at": now,
+            },
+            index=("key",),
+        )
+
+    def outbox_row(self, key: str) -> Outbox | None:
+        return self.session.exec(select(Outbox).where(Outbox.key == key)).first()
+
+    # --- idempotency of inputs ------------------------------------------------------------------------
+    def first_time(self, key: str, now: datetime) -> bool:
+        """True the first time a Slack input (event id, click) is seen; False for retries and doubles."""
+        return self._insert_ignore(ProcessedEvent, {"key": key, "at": now}, index=("key",))
