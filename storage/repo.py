@@ -66,7 +66,7 @@ class Repo:
 
     def person_by_slack(self, team_id: str, slack_user_id: str) -> Person | None:
         return self.session.exec(
-            select(Person).where(Person.team_id == team_id, Person.slack_user_id == slack_user_id)
+            select(Person).where(Person.team_id == team_id, col(Person.slack_user_id) == slack_user_id)
         ).first()
 
     def people(self, ids: Sequence[int]) -> dict[int, Person]:
@@ -120,7 +120,7 @@ class Repo:
 
     def meeting_for(self, pairing_id: int, period: str) -> Meeting | None:
         return self.session.exec(
-            select(Meeting).where(Meeting.pairing_id == pairing_id, Meeting.period == period)
+            select(Meeting).where(Meeting.pairing_id == pairing_id, col(Meeting.period) == period)
         ).first()
 
     def ensure_meeting(self, pairing_id: int, period: str, **values: Any) -> Meeting:
@@ -145,7 +145,7 @@ class Repo:
         return list(
             self.session.exec(
                 select(Meeting).where(
-                    Meeting.status == "invited",
+                    col(Meeting.status) == "invited",
                     col(Meeting.scheduled_at) >= start,
                     col(Meeting.scheduled_at) < end,
                 )
@@ -158,8 +158,8 @@ class Repo:
             select(Meeting)
             .join(Pairing, col(Pairing.id) == Meeting.pairing_id)
             .where(
-                Pairing.employee_id == employee_id,
-                Meeting.status == "invited",
+                col(Pairing.employee_id) == employee_id,
+                col(Meeting.status) == "invited",
                 col(Meeting.prep_status).in_(("in_progress", "review")),
             )
             .order_by(col(Meeting.scheduled_at))
@@ -171,7 +171,7 @@ class Repo:
 
     def save_answer(self, meeting_id: int, key: str, text: str, now: datetime) -> None:
         row = self.session.exec(
-            select(PrepAnswer).where(PrepAnswer.meeting_id == meeting_id, PrepAnswer.question_key == key)
+            select(PrepAnswer).where(PrepAnswer.meeting_id == meeting_id, col(PrepAnswer.question_key) == key)
         ).first()
         if row is None:
             self.add(PrepAnswer(meeting_id=meeting_id, question_key=key, text=text, updated_at=now))
@@ -190,7 +190,7 @@ class Repo:
         return list(
             self.session.exec(
                 select(Action)
-                .where(col(Action.employee_id).in_(employee_ids), Action.status == "open")
+                .where(col(Action.employee_id).in_(employee_ids), col(Action.status) == "open")
                 .order_by(col(Action.due), col(Action.id))
             ).all()
         )
@@ -199,7 +199,7 @@ class Repo:
         return list(
             self.session.exec(
                 select(Action)
-                .where(Action.owner_id == owner_id, Action.status == "open")
+                .where(Action.owner_id == owner_id, col(Action.status) == "open")
                 .order_by(col(Action.due), col(Action.id))
             ).all()
         )
@@ -210,9 +210,9 @@ class Repo:
             return {}
         overdue = sa.func.sum(sa.case((col(Action.due) < today, 1), else_=0))
         rows = self.session.execute(
-            sa.select(Action.employee_id, sa.func.count(), overdue)
-            .where(col(Action.employee_id).in_(employee_ids), Action.status == "open")
-            .group_by(Action.employee_id)
+            sa.select(col(Action.employee_id), sa.func.count(), overdue)
+            .where(col(Action.employee_id).in_(employee_ids), col(Action.status) == "open")
+            .group_by(col(Action.employee_id))
         ).all()
         return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
 
@@ -221,9 +221,9 @@ class Repo:
             self.session.exec(
                 select(Action)
                 .where(
-                    Action.status == "open",
+                    col(Action.status) == "open",
                     col(Action.due) <= horizon,
-                    sa.or_(col(Action.reminder_for_due).is_(None), Action.reminder_for_due != Action.due),
+                    sa.or_(col(Action.reminder_for_due).is_(None), col(Action.reminder_for_due) != Action.due),
                 )
                 .limit(limit)
             ).all()
@@ -231,7 +231,7 @@ class Repo:
 
     def owners_with_overdue(self, today: date) -> list[int]:
         rows = self.session.execute(
-            sa.select(Action.owner_id).where(Action.status == "open", col(Action.due) < today).distinct()
+            sa.select(col(Action.owner_id)).where(col(Action.status) == "open", col(Action.due) < today).distinct()
         ).all()
         return [r[0] for r in rows]
 
@@ -255,7 +255,7 @@ class Repo:
 
     def evaluation(self, meeting_id: int, person_id: int) -> Evaluation | None:
         return self.session.exec(
-            select(Evaluation).where(Evaluation.meeting_id == meeting_id, Evaluation.person_id == person_id)
+            select(Evaluation).where(Evaluation.meeting_id == meeting_id, col(Evaluation.person_id) == person_id)
         ).first()
 
     # --- outbox ---------------------------------------------------------------------------------------

@@ -1,0 +1,350 @@
+"""The 1:1 itself: the manager's invitation, the employee's preparation in the DM, sharing, evaluation.
+
+The preparation is a small state machine kept on the meeting row (``prep_status``, ``prep_cursor``), so
+a conversation interrupted by ``stop``, by the night, or by a restart resumes where it left off.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flows import cadence
+from flows.access import meeting_role
+from flows.outbox import Planned, plan_for
+from flows.templates import Question, menu_question, template
+from storage.models import Meeting, Pairing, Person
+from storage.repo import Repo
+
+SKIP = ("skip", "hopp", "hopp over", "hoppa", "hoppa över", "neste", "nästa", "next")
+BACK = ("back", "tilbake", "tillbaka", "forrige", "föregående", "previous")
+STOP = ("stop", "stopp", "pause", "pausa", "avbryt", "slutt")
+RESUME = ("start", "resume", "fortsett", "fortsätt", "begynn", "börja")
+MAX_ANSWER = 3000
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str
+
+
+@dataclass(frozen=True)
+class MeetingContext:
+    meeting: Meeting
+    pairing: Pairing
+    manager: Person
+    employee: Person
+
+
+def context(repo: Repo, meeting_id: int) -> MeetingContext | None:
+    meeting = repo.meeting(meeting_id)
+    if meeting is None:
+        return None
+    pairing = repo.pairing(meeting.pairing_id)
+    if pairing is None:
+        return None
+    people = repo.people([pairing.manager_id, pairing.employee_id])
+    return MeetingContext(meeting, pairing, people[pairing.manager_id], people[pairing.employee_id])
+
+
+def questions(meeting: Meeting) -> list[Question]:
+    """The employee's preparation questions: the template's, then the manager's additions."""
+    tpl = template(meeting.template)
+    extra = [q for key in json.loads(meeting.extra_questions or "[]") if (q := menu_question(key))]
+    return list(tpl.employee_prep) + extra
+
+
+# --- the manager's side -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invited:
+    ctx: MeetingContext
+    planned: tuple[Planned, ...]
+
+
+def invite(
+    repo: Repo,
+    manager: Person,
+    meeting_id: int,
+    *,
+    when: datetime,
+    place: str,
+    extra_questions: list[str],
+    special_topics: str,
+    now: datetime,
+    hours: cadence.WorkingHours,
+) -> Invited | Refused:
+    """Fix time and place, and plan everything that follows from it.
+
+    Planned: the invitation now, one gentle reminder two working days before (sent only if the employee
+    has not prepared by then), the manager's brief the working day before, and after the meeting the
+    question of what was agreed plus the evaluation. Keys carry the meeting time, so moving the meeting
+    plans anew and the old rows are dropped as stale when their time comes.
+    """
+    ctx = context(repo, meeting_id)
+    if ctx is None:
+        return Refused("not_found")
+    if meeting_role(repo, manager, ctx.meeting) != "manager":
+        return Refused("not_yours")
+    if ctx.meeting.status in ("held", "skipped"):
+        return Refused("closed")
+    if when <= now:
+        return Refused("past")
+    if any(menu_question(k) is None for k in extra_questions):
+        return Refused("unknown_question")
+    meeting = ctx.meeting
+    meeting.scheduled_at = when
+    meeting.place = place.strip()[:500] or None
+    meeting.extra_questions = json.dumps(extra_questions)
+    meeting.special_topics = special_topics.strip()[:3000] or None
+    meeting.status = "invited"
+    repo.add(meeting)
+    assert meeting.id is not None
+    stamp = when.strftime("%Y%m%dT%H%M")
+    payload = {"meeting_id": meeting.id, "scheduled_at": when.isoformat()}
+    emp, mgr = ctx.employee, ctx.manager
+    emp_country = cadence.country_for(emp.tz, hours.country)
+    mgr_country = cadence.country_for(mgr.tz, hours.country)
+    local_day = when.astimezone(ZoneInfo(emp.tz or "Europe/Oslo")).date()
+    remind_day = cadence.working_days_before(local_day, 2, emp_country)
+    brief_day = cadence.working_days_before(when.astimezone(ZoneInfo(mgr.tz or "Europe/Oslo")).date(), 1,
+                                            mgr_country)
+    duration = timedelta(minutes=template(meeting.template).duration_minutes)
+
+    def morning(day: object, person: Person) -> datetime:
+        return datetime.combine(day, hours.start, tzinfo=ZoneInfo(person.tz or "Europe/Oslo"))  # type: ignore[arg-type]
+
+    planned = [
+        plan_for(emp, f"invite:{meeting.id}:{stamp}", "invite", payload, now, hours),
+        plan_for(emp, f"prep-reminder:{meeting.id}:{stamp}", "prep_reminder", payload,
+                 max(morning(remind_day, emp), now), hours),
+        plan_for(mgr, f"brief:{meeting.id}:{stamp}", "brief", payload, max(morning(brief_day, mgr), now), hours),
+        plan_for(emp, f"followup:{meeting.id}:{stamp}:{emp.id}", "followup", payload, when + duration, hours),
+        plan_for(mgr, f"followup:{meeting.id}:{stamp}:{mgr.id}", "followup", payload, when + duration, hours),
+    ]
+    if meeting.prep_status == "not_started":
+        meeting.prep_status = "invited"
+    return Invited(ctx, tuple(planned))
+
+
+def skip(repo: Repo, manager: Person, meeting_id: int, reason: str) -> MeetingContext | Refused:
+    ctx = context(repo, meeting_id)
+    if ctx is None:
+        return Refused("not_found")
+    if meeting_role(repo, manager, ctx.meeting) != "manager":
+        return Refused("not_yours")
+    if not reason.strip():
+        return Refused("empty")
+    if ctx.meeting.status == "skipped":
+        return ctx
+    ctx.meeting.status = "skipped"
+    ctx.meeting.skip_reason = reason.strip()[:3000]
+    repo.add(ctx.meeting)
+    return ctx
+
+
+def snooze(
+    repo: Repo, manager: Person, meeting_id: int, now: datetime, hours: cadence.WorkingHours
+) -> Planned | Refused:
+    """Ask again in a week; the key holds the new date, so a double click plans one reminder."""
+    ctx = context(repo, meeting_id)
+    if ctx is None:
+        return Refused("not_found")
+    if meeting_role(repo, manager, ctx.meeting) != "manager":
+        return Refused("not_yours")
+    if ctx.meeting.status != "planned":
+        return Refused("closed")
+    later = now + timedelta(days=7)
+    ctx.meeting.snoozed_until = later
+    repo.add(ctx.meeting)
+    return plan_for(manager, f"nudge:{meeting_id}:snooze:{later.date().isoformat()}", "nudge",
+                    {"meeting_id": meeting_id}, later, hours)
+
+
+# --- the employee's preparation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prompt:
+    meeting_id: int
+    index: int
+    total: int
+    question: Question
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    meeting_id: int
+    items: tuple[tuple[Question, str], ...]
+    shared: bool
+
+
+@dataclass(frozen=True)
+class Paused:
+    meeting_id: int
+    answered: int
+    total: int
+
+
+Reply = Prompt | Summary | Paused | Refused
+
+
+def _employee_meeting(repo: Repo, employee: Person, meeting_id: int) -> Meeting | Refused:
+    meeting = repo.meeting(meeting_id)
+    if meeting is None:
+        return Refused("not_found")
+    if meeting_role(repo, employee, meeting) != "employee":
+        return Refused("not_yours")
+    if meeting.status != "invited":
+        return Refused("closed")
+    return meeting
+
+
+def _prompt(repo: Repo, meeting: Meeting) -> Prompt | Summary:
+    qs = questions(meeting)
+    assert meeting.id is not None
+    if meeting.prep_cursor >= len(qs):
+        meeting.prep_status = "review"
+        repo.add(meeting)
+        return summary(repo, meeting)
+    q = qs[meeting.prep_cursor]
+    return Prompt(meeting.id, meeting.prep_cursor, len(qs), q, repo.answers(meeting.id).get(q.key))
+
+
+def summary(repo: Repo, meeting: Meeting) -> Summary:
+    assert meeting.id is not None
+    answers = repo.answers(meeting.id)
+    items = tuple((q, answers[q.key]) for q in questions(meeting) if answers.get(q.key))
+    return Summary(meeting.id, items, shared=meeting.prep_shared_at is not None)
+
+
+def start(repo: Repo, employee: Person, meeting_id: int, now: datetime) -> Reply:
+    """Begin or resume preparing in the DM, at the first unanswered question."""
+    meeting = _employee_meeting(repo, employee, meeting_id)
+    if isinstance(meeting, Refused):
+        return meeting
+    if meeting.scheduled_at is not None and meeting.scheduled_at <= now:
+        return Refused("too_late")
+    assert meeting.id is not None
+    if meeting.prep_status in ("not_started", "invited") or meeting.prep_status in ("review", "shared"):
+        meeting.prep_cursor = 0
+    meeting.prep_status = "in_progress"
+    repo.add(meeting)
+    return _prompt(repo, meeting)
+
+
+def on_message(repo: Repo, employee: Person, text: str, now: datetime) -> Reply | None:
+    """A DM from the employee: an answer, or skip/back/stop. None when it belongs to no preparation."""
+    word = text.strip().lower()
+    meeting = repo.preparing_meeting_of(employee.id or 0)
+    if meeting is None:
+        if word in RESUME:
+            paused = _resumable(repo, employee)
+            if paused is not None and paused.id is not None:
+                return start(repo, employee, paused.id, now)
+        return None
+    assert meeting.id is not None
+    if meeting.scheduled_at is not None and meeting.scheduled_at <= now:
+        return Refused("too_late")
+    if meeting.prep_status == "review":
+        if word in BACK:
+            meeting.prep_status = "in_progress"
+            meeting.prep_cursor = max(0, len(questions(meeting)) - 1)
+            repo.add(meeting)
+            return _prompt(repo, meeting)
+        return summary(repo, meeting)
+    qs = questions(meeting)
+    if word in STOP:
+        meeting.prep_status = "paused"
+        repo.add(meeting)
+        return Paused(meeting.id, len(repo.answers(meeting.id)), len(qs))
+    if word in BACK:
+        meeting.prep_cursor = max(0, meeting.prep_cursor - 1)
+    elif word in SKIP:
+        meeting.prep_cursor += 1
+    else:
+        if len(text) > MAX_ANSWER:
+            return Refused("too_long")
+        if not text.strip():
+            return _prompt(repo, meeting)
+        repo.save_answer(meeting.id, qs[meeting.prep_cursor].key, text.strip(), now)
+        meeting.prep_cursor += 1
+    repo.add(meeting)
+    return _prompt(repo, meeting)
+
+
+def _resumable(repo: Repo, employee: Person) -> Meeting | None:
+    pairing = repo.active_pairing_of(employee.id or 0)
+    if pairing is None or pairing.id is None:
+        return None
+    candidates = [m for m in repo.meetings_of_pairings([pairing.id])
+                  if m.status == "invited" and m.prep_status in ("paused", "invited", "not_started")]
+    return candidates[-1] if candidates else None
+
+
+def save_form(
+    repo: Repo, employee: Person, meeting_id: int, answers: dict[str, str], now: datetime
+) -> Summary | Refused:
+    """The same questions answered in a modal; empty fields clear nothing that was said in the DM."""
+    meeting = _employee_meeting(repo, employee, meeting_id)
+    if isinstance(meeting, Refused):
+        return meeting
+    if meeting.scheduled_at is not None and meeting.scheduled_at <= now:
+        return Refused("too_late")
+    assert meeting.id is not None
+    keys = {q.key for q in questions(meeting)}
+    for key, text in answers.items():
+        if key in keys and text.strip():
+            if len(text) > MAX_ANSWER:
+                return Refused("too_long")
+            repo.save_answer(meeting.id, key, text.strip(), now)
+    meeting.prep_status = "review"
+    meeting.prep_cursor = len(questions(meeting))
+    repo.add(meeting)
+    return summary(repo, meeting)
+
+
+def share(repo: Repo, employee: Person, meeting_id: int, now: datetime) -> Summary | Refused:
+    meeting = _employee_meeting(repo, employee, meeting_id)
+    if isinstance(meeting, Refused):
+        return meeting
+    assert meeting.id is not None
+    if not repo.answers(meeting.id):
+        return Refused("empty")
+    if meeting.prep_shared_at is None:
+        meeting.prep_shared_at = now
+    meeting.prep_status = "shared"
+    repo.add(meeting)
+    return summary(repo, meeting)
+
+
+# --- after the meeting ----------------------------------------------------------------------------------
+
+
+def evaluate(
+    repo: Repo, person: Person, meeting_id: int, answers: dict[str, str], now: datetime
+) -> bool | Refused:
+    """Store one evaluation per person and meeting; False when it was already given."""
+    meeting = repo.meeting(meeting_id)
+    if meeting is None:
+        return Refused("not_found")
+    if meeting_role(repo, person, meeting) is None:
+        return Refused("not_yours")
+    assert person.id is not None
+    keys = {q.key for q in template(meeting.template).evaluation}
+    clean = {k: v.strip()[:3000] for k, v in answers.items() if k in keys and v and v.strip()}
+    if not clean:
+        return Refused("empty")
+    return repo.save_evaluation(meeting_id, person.id, clean, now)
+
+
+def mark_held(repo: Repo, meeting: Meeting, now: datetime) -> None:
+    if meeting.status == "invited" and meeting.scheduled_at is not None and meeting.scheduled_at <= now:
+        meeting.status = "held"
+        repo.add(meeting)
+
+
+def window_time(day: object, at: time, tz: str) -> datetime:
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz))  # type: ignore[arg-type]

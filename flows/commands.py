@@ -1,0 +1,95 @@
+"""The `/mal` command line: subcommands in English, Norwegian and Swedish, mentions in Slack's form.
+
+Slack escapes mentions in command text as ``<@U123|name>`` (or ``<@U123>``); a mention that Slack did
+not resolve stays as plain ``@name`` text and is reported as an unknown user.
+"""
+
+import re
+from dataclasses import dataclass
+
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+WORDS: dict[str, tuple[str, ...]] = {
+    "help": ("help", "hjelp", "hjälp", "?"),
+    "add": ("add", "ny", "legg", "leggtil", "lägg", "ny-oppgave"),
+    "team": ("team", "lag"),
+    "cadence": ("cadence", "hyppighet", "frekvens", "intervall"),
+    "away": ("away", "borte", "fravær", "frånvaro", "ferie", "semester"),
+    "back": ("back", "tilbake", "tillbaka"),
+    "list": ("list", "liste", "lista", "actions", "tiltak", "åtgärder"),
+}
+CADENCE_WORDS: dict[str, tuple[str, ...]] = {
+    "weekly": ("weekly", "ukentlig", "vekentleg", "varje-vecka", "veckovis", "week"),
+    "biweekly": ("biweekly", "annenhver-uke", "kvar-andre-veke", "varannan-vecka", "fortnightly"),
+    "monthly": ("monthly", "månedlig", "månadleg", "månadsvis", "månatlig", "month"),
+    "quarterly": ("quarterly", "kvartalsvis", "kvartal", "quarter"),
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    """What the caller asked for. ``error`` is set (with ``arg``) when the text cannot be understood."""
+
+    name: str
+    user: str | None = None
+    text: str = ""
+    cadence: str | None = None
+    error: str | None = None
+    arg: str = ""
+
+
+def mention(token: str) -> str | None:
+    m = MENTION.match(token)
+    return m[1] if m else None
+
+
+def _word(token: str) -> str | None:
+    low = token.lower()
+    return next((name for name, words in WORDS.items() if low in words), None)
+
+
+def _cadence(token: str) -> str | None:
+    low = token.lower()
+    return next((name for name, words in CADENCE_WORDS.items() if low in words), None)
+
+
+def parse(text: str) -> Command:
+    tokens = text.split()
+    if not tokens:
+        return Command("list")
+    head, rest = tokens[0], tokens[1:]
+    if (user := mention(head)) is not None:
+        if rest:
+            return Command("error", error="trailing", arg=" ".join(rest))
+        return Command("list", user=user)
+    if head.startswith("@"):
+        return Command("error", error="unknown_user", arg=head)
+    name = _word(head)
+    if name is None:
+        return Command("error", error="unknown_command", arg=head)
+    if name == "list":
+        return parse(" ".join(rest))
+    if name in ("help", "team", "back"):
+        return Command(name)
+    if name == "add":
+        if not rest:
+            return Command("error", error="add_usage")
+        user = mention(rest[0])
+        if user is None:
+            return Command("error", error="unknown_user" if rest[0].startswith("@") else "add_usage",
+                           arg=rest[0])
+        body = " ".join(rest[1:]).strip()
+        if not body:
+            return Command("error", error="add_usage")
+        return Command("add", user=user, text=body)
+    if name == "cadence":
+        user = mention(rest[0]) if rest else None
+        args = rest[1:] if user else rest
+        if len(args) != 1 or _cadence(args[0]) is None:
+            return Command("error", error="cadence_usage", arg=" ".join(args))
+        return Command("cadence", user=user, cadence=_cadence(args[0]))
+    # away
+    if not rest:
+        return Command("error", error="away_usage")
+    if rest[0].lower() in ("until", "til", "till", "to"):
+        rest = rest[1:]
+    return Command("away", text=" ".join(rest))

@@ -1,0 +1,73 @@
+"""Messages to send later: planned with a unique key, checked again just before they go out.
+
+A flow returns ``Planned`` values; ``enqueue`` stores them once. At send time ``relevance`` tells whether
+a message still makes sense (a reminder to prepare is pointless once the answers are shared).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flows import cadence
+from storage.models import Person
+from storage.repo import Repo
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str
+    team_id: str
+    recipient: str
+    kind: str
+    not_before: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_for(
+    person: Person, key: str, kind: str, payload: dict[str, Any], desired: datetime, hours: cadence.WorkingHours
+) -> Planned:
+    """A message for ``person`` at the first moment they may be disturbed at or after ``desired``."""
+    when = cadence.next_slot(desired, person.tz, hours, person.away_until)
+    return Planned(key, person.team_id, person.slack_user_id, kind, when, payload)
+
+
+def enqueue(repo: Repo, planned: list[Planned] | tuple[Planned, ...], now: datetime) -> int:
+    """Store planned messages; returns how many were new (a repeated plan adds nothing)."""
+    return sum(
+        repo.enqueue(key=p.key, team_id=p.team_id, recipient=p.recipient, kind=p.kind, payload=p.payload,
+                     not_before=p.not_before, now=now)
+        for p in planned
+    )
+
+
+def relevance(repo: Repo, kind: str, payload: dict[str, Any], now: datetime) -> str:
+    """'send', or why not: 'stale' (overtaken by events)."""
+    meeting_id = payload.get("meeting_id")
+    if meeting_id is not None:
+        meeting = repo.meeting(int(meeting_id))
+        if meeting is None:
+            return "stale"
+        scheduled = payload.get("scheduled_at")
+        if scheduled is not None and (
+            meeting.scheduled_at is None or meeting.scheduled_at != datetime.fromisoformat(scheduled)
+        ):
+            return "stale"
+        pairing = repo.pairing(meeting.pairing_id)
+        if pairing is None or pairing.ended_at is not None:
+            return "stale"
+        if kind == "nudge" and meeting.status != "planned":
+            return "stale"
+        if kind in ("invite", "prep_reminder", "brief") and meeting.status != "invited":
+            return "stale"
+        if kind == "prep_reminder" and meeting.prep_shared_at is not None:
+            return "stale"
+        if kind == "followup" and meeting.status not in ("invited", "held"):
+            return "stale"
+    action_id = payload.get("action_id")
+    if action_id is not None:
+        action = repo.action(int(action_id))
+        if action is None or action.status != "open":
+            return "stale"
+        if "due" in payload and action.due != date.fromisoformat(payload["due"]):
+            return "stale"
+    return "send"

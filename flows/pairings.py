@@ -1,0 +1,62 @@
+"""Pairs of manager and report: creating, moving and rescheduling them."""
+
+from datetime import datetime
+
+from flows import cadence
+from storage.models import Pairing, Person
+from storage.repo import Repo
+
+
+def schedule(pairing: Pairing, now: datetime, tz: str, configured_lead: int) -> None:
+    """Set the pair's next window and nudge time from its cadence (after a change, or when created)."""
+    lead = cadence.lead_days(pairing.cadence, configured_lead)
+    if pairing.anchor is None:
+        pairing.anchor = cadence.default_anchor(now, tz, lead)
+    window = cadence.first_window(pairing.cadence, pairing.anchor, tz, lead, now)
+    pairing.next_window_at = window.start
+    pairing.nudge_at = window.nudge_at
+
+
+def pair(
+    repo: Repo,
+    manager: Person,
+    employee: Person,
+    *,
+    now: datetime,
+    tz: str,
+    lead: int,
+    cadence_name: str | None = None,
+) -> tuple[Pairing, str]:
+    """Make ``manager`` the nearest manager of ``employee``.
+
+    Returns the pairing and what happened: ``unchanged``, ``created``, ``moved`` or ``updated``. A new
+    manager ends the old pairing rather than rewriting it, so history (meetings, actions) stays where it
+    happened and the former manager loses access.
+    """
+    assert manager.id is not None and employee.id is not None
+    current = repo.active_pairing_of(employee.id)
+    wanted = cadence_name or (current.cadence if current else cadence.DEFAULT_CADENCE)
+    if current is not None and current.manager_id == manager.id:
+        if current.cadence == wanted:
+            return current, "unchanged"
+        current.cadence = wanted
+        current.anchor = None
+        schedule(current, now, tz, lead)
+        repo.add(current)
+        return current, "updated"
+    outcome = "created"
+    if current is not None:
+        current.ended_at = now
+        current.nudge_at = None
+        repo.add(current)
+        outcome = "moved"
+    new = Pairing(
+        team_id=employee.team_id,
+        manager_id=manager.id,
+        employee_id=employee.id,
+        cadence=wanted,
+        created_at=now,
+    )
+    schedule(new, now, tz, lead)
+    repo.add(new)
+    return new, outcome

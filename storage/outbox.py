@@ -1,0 +1,110 @@
+"""Claiming outbox rows so that each message is sent by exactly one worker.
+
+A claim sets a lease; a worker that dies after claiming leaves a row whose lease runs out and is
+claimed again. A message is therefore sent twice only when a worker dies between Slack's answer and
+``mark_sent`` — the window the reliability tests measure.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.models import Outbox
+
+LEASE = timedelta(minutes=5)
+
+
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(Outbox.not_before) <= now,
+        sa.or_(
+            col(Outbox.status) == "pending",
+            sa.and_(col(Outbox.status) == "claimed", col(Outbox.lease_until) < now),
+        ),
+    )
+
+
+def claim(engine: Engine, now: datetime, worker: str, limit: int = 50, lease: timedelta = LEASE) -> list[Outbox]:
+    with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "postgresql":
+            ids = (
+                select(Outbox.id)
+                .where(_claimable(now))
+                .order_by(col(Outbox.not_before), col(Outbox.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
+            rows = session.execute(
+                sa.update(Outbox)
+                .where(col(Outbox.id).in_(ids))
+                .values(status="claimed", claimed_by=worker, lease_until=now + lease, attempts=col(Outbox.attempts) + 1)
+                .returning(col(Outbox.id))
+            ).all()
+            claimed = [r[0] for r in rows]
+        else:
+            candidates = session.exec(
+                select(Outbox.id).where(_claimable(now)).order_by(col(Outbox.not_before), col(Outbox.id)).limit(limit)
+            ).all()
+            claimed = []
+            for oid in candidates:
+                got = session.execute(
+                    sa.update(Outbox)
+                    .where(col(Outbox.id) == oid, _claimable(now))
+                    .values(status="claimed", claimed_by=worker, lease_until=now + lease,
+                            attempts=col(Outbox.attempts) + 1)
+                    .returning(col(Outbox.id))
+                ).first()
+                if got is not None:
+                    claimed.append(got[0])
+        session.commit()
+        if not claimed:
+            return []
+        return list(session.exec(select(Outbox).where(col(Outbox.id).in_(claimed)).order_by(col(Outbox.id))).all())
+
+
+def _finish(engine: Engine, row_id: int, worker: str, **values: object) -> bool:
+    """Update a row this worker still holds; False when the lease was lost to another worker."""
+    with Session(engine) as session:
+        got = session.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.id) == row_id, col(Outbox.status) == "claimed", col(Outbox.claimed_by) == worker)
+            .values(**values)
+            .returning(col(Outbox.id))
+        ).first()
+        session.commit()
+        return got is not None
+
+
+def mark_sent(engine: Engine, row_id: int, worker: str, now: datetime, ts: str | None) -> bool:
+    return _finish(engine, row_id, worker, status="sent", sent_at=now, slack_ts=ts, lease_until=None)
+
+
+def mark_retry(engine: Engine, row_id: int, worker: str, not_before: datetime, error: str) -> bool:
+    return _finish(engine, row_id, worker, status="pending", not_before=not_before, error=error[:500],
+                   claimed_by=None, lease_until=None)
+
+
+def mark_final(engine: Engine, row_id: int, worker: str, status: str, error: str) -> bool:
+    """'dead' (cannot be delivered) or 'cancelled' (no longer relevant)."""
+    return _finish(engine, row_id, worker, status=status, error=error[:500], lease_until=None)
+
+
+def stop_workspace(engine: Engine, team_id: str, reason: str) -> int:
+    """Nothing more goes to a workspace whose token was revoked or that uninstalled the app."""
+    with Session(engine) as session:
+        result = session.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.team_id) == team_id, col(Outbox.status).in_(("pending", "claimed")))
+            .values(status="dead", error=reason)
+        )
+        session.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with Session(engine) as session:
+        rows = session.execute(sa.select(col(Outbox.status), sa.func.count()).group_by(Outbox.status)).all()
+        return {r[0]: int(r[1]) for r in rows}
