@@ -1,0 +1,148 @@
+"""`mal-bot`: run the bot, migrate the store, import the organisation, run one tick."""
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot.services import Services
+from bot.settings import Settings, SettingsError, load_settings
+from flows.clock import Clock, ManualClock, SystemClock
+from flows.i18n import translator
+
+
+def _services(settings: Settings, clock: Clock | None = None) -> Services:
+    from storage.db import make_engine
+
+    return Services(settings=settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
+
+
+def _require_schema(svc: Services) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    with svc.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config(svc.engine)).get_current_head()
+    if current != head:
+        raise SettingsError(f"The database is not at the newest schema ({current or 'empty'} ≠ {head}). "
+                            "Run `mal-bot migrate` first.")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    socket_mode = not args.http
+    settings = load_settings(require_slack=True, socket_mode=socket_mode)
+    if socket_mode and not settings.app_token:
+        raise SettingsError("Missing environment variables:\n  SLACK_APP_TOKEN (xapp-..., for Socket Mode)\n"
+                            "Or start in HTTP mode: mal-bot run --http --port 3000")
+    from bot.app import create_app
+    from bot.gateway import SlackGateway, bulk_client
+    from bot.scheduler import start_scheduler
+
+    svc = _services(settings)
+    _require_schema(svc)
+    app = create_app(svc, socket_mode=socket_mode)
+    scheduler = None
+    if not args.no_scheduler:
+        scheduler = start_scheduler(svc, SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url)))
+    try:
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            SocketModeHandler(app, settings.app_token).start()  # type: ignore[no-untyped-call]
+        else:
+            from bot.server import serve
+
+            serve(app, args.host, args.port)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from storage.db import make_engine, migrate
+
+    settings = load_settings(require_slack=False)
+    migrate(make_engine(settings.database_url))
+    print(translator(settings.mal_locale)._("The database is at the newest schema."))
+    return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    from bot.gateway import SlackGateway, bulk_client
+    from bot.jobs import tick
+
+    settings = load_settings(require_slack=False)
+    if not settings.bot_token:
+        raise SettingsError("Missing environment variables:\n  SLACK_BOT_TOKEN (xoxb-...)")
+    clock: Clock = SystemClock()
+    if args.now:
+        try:
+            moment = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise SettingsError(f"--now: not an ISO 8601 time: {args.now!r}") from None
+        if moment.tzinfo is None:
+            raise SettingsError("--now needs a time zone, e.g. 2026-12-01T09:00:00+01:00")
+        clock = ManualClock(moment)
+    svc = _services(settings, clock)
+    _require_schema(svc)
+    report = tick(svc, SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url)))
+    t = translator(settings.mal_locale)
+    print(t._("Planned {planned} messages; sent {sent}, deferred {deferred}, dropped {dropped}.",
+              planned=report.plan.planned, sent=report.drain.sent, deferred=report.drain.deferred,
+              dropped=report.drain.cancelled + report.drain.dead))
+    return 0
+
+
+def cmd_import_org(args: argparse.Namespace) -> int:
+    from bot.app import listener_client
+    from bot.org_import import format_report, import_org
+
+    settings = load_settings(require_slack=False)
+    if not settings.bot_token:
+        raise SettingsError("Missing environment variables:\n  SLACK_BOT_TOKEN (xoxb-..., to look people up)")
+    svc = _services(settings)
+    _require_schema(svc)
+    t = translator(settings.mal_locale)
+    print(t._("Importing {file} …", file=args.file), flush=True)
+    client = listener_client(settings.bot_token, settings.slack_api_url)
+    report = import_org(settings, svc.engine, client, Path(args.file), svc.clock.now(), language=settings.mal_locale)
+    print(format_report(report, t))
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mal-bot", description="mal: monthly 1:1s, preparation and follow-up in Slack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot (Socket Mode with SLACK_APP_TOKEN, or --http)")
+    run.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz over HTTP")
+    run.add_argument("--port", type=int, default=3000)
+    run.add_argument("--host", default="0.0.0.0")
+    run.add_argument("--no-scheduler", action="store_true", help="do not run the periodic tick in this process")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=cmd_migrate)
+    imp = sub.add_parser("import-org", help="import who reports to whom from a CSV file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import_org)
+    tick = sub.add_parser("tick", help="plan due messages and send them once")
+    tick.add_argument("--now", help="run as if it were this time (ISO 8601 with zone)")
+    tick.set_defaults(func=cmd_tick)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Draining the outbox: claim due rows, check they still make sense, render, send, mark.
+
+Rate limits defer the row (and the rest of the batch) instead of sleeping; a recipient who is gone is
+marked inactive and never retried; a revoked workspace stops everything addressed to it.
+"""
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.gateway import SendResult, SlackGateway
+from bot.render import render
+from bot.services import Services
+from flows import cadence
+from flows.outbox import relevance
+from storage import outbox
+
+MAX_ATTEMPTS = 8
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, limit: int = 200) -> DrainReport:
+    worker = worker or worker_id()
+    report = DrainReport()
+    now = svc.clock.now()
+    rows = outbox.claim(svc.engine, now, worker, limit)
+    paused_for: float = 0.0
+    for row in rows:
+        assert row.id is not None
+        if paused_for:
+            outbox.mark_retry(svc.engine, row.id, worker, now + timedelta(seconds=paused_for), "ratelimited")
+            report.deferred += 1
+            continue
+        payload = json.loads(row.payload)
+        rendered = None
+        with svc.unit() as repo:
+            ws = repo.workspace(row.team_id)
+            person = repo.person_by_slack(row.team_id, row.recipient)
+            if ws is not None and not ws.active:
+                verdict = ("dead", "workspace_inactive")
+            elif person is None or not person.active:
+                verdict = ("dead", "recipient_inactive")
+            elif relevance(repo, row.kind, payload, now) != "send":
+                verdict = ("cancelled", "stale")
+            else:
+                verdict = ("", "")
+            if not verdict[0] and person is not None:
+                slot = cadence.next_slot(now, person.tz, svc.hours, person.away_until)
+                if slot > now + timedelta(minutes=1):
+                    outbox.mark_retry(svc.engine, row.id, worker, slot, "outside_working_hours")
+                    report.deferred += 1
+                    continue
+                rendered = render(repo, svc, row.kind, payload, person, now)
+                if rendered is None:
+                    verdict = ("cancelled", "nothing_to_say")
+        if verdict[0]:
+            outbox.mark_final(svc.engine, row.id, worker, verdict[0], verdict[1])
+            report.cancelled += verdict[0] == "cancelled"
+            report.dead += verdict[0] == "dead"
+            continue
+        assert rendered is not None
+        result = gateway.post(row.recipient, rendered.text, rendered.blocks)
+        _settle(svc, row.id, row.team_id, row.recipient, row.attempts, worker, result, report)
+        if result.outcome == "retry" and result.error == "ratelimited":
+            paused_for = result.retry_after
+    return report
+
+
+def _settle(svc: Services, row_id: int, team_id: str, recipient: str, attempts: int, worker: str,
+            result: SendResult, report: DrainReport) -> None:
+    now = svc.clock.now()
+    if result.outcome == "sent":
+        outbox.mark_sent(svc.engine, row_id, worker, now, result.ts)
+        report.sent += 1
+    elif result.outcome == "retry" and attempts < MAX_ATTEMPTS:
+        backoff = max(result.retry_after, 2.0 ** attempts)
+        outbox.mark_retry(svc.engine, row_id, worker, now + timedelta(seconds=backoff), result.error)
+        report.deferred += 1
+    elif result.outcome == "recipient_gone":
+        outbox.mark_final(svc.engine, row_id, worker, "dead", result.error)
+        with svc.unit() as repo:
+            person = repo.person_by_slack(team_id, recipient)
+            if person is not None:
+                person.active = False
+                repo.add(person)
+        report.dead += 1
+    elif result.outcome == "workspace_gone":
+        outbox.mark_final(svc.engine, row_id, worker, "dead", result.error)
+        with svc.unit() as repo:
+            ws = repo.ensure_workspace(team_id)
+            ws.active = False
+            ws.revoked_at = now
+            repo.add(ws)
+        outbox.stop_workspace(svc.engine, team_id, result.error)
+        report.dead += 1
+    else:
+        outbox.mark_final(svc.engine, row_id, worker, "dead", result.error)
+        report.dead += 1
+        report.errors.append(result.error)

@@ -1,0 +1,313 @@
+"""The 1:1's buttons and modals: invite, skip, snooze; prepare, share; record actions, evaluate."""
+
+import json
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.listeners.common import Caller, caller, team_of, user_of
+from bot.views import actions as action_views
+from bot.views import checkin as views
+from bot.views.notices import notice
+from flows import actions, checkin
+from flows.access import meeting_role
+from flows.outbox import enqueue
+
+
+def register(app: App) -> None:
+    app.action("meeting_invite_open")(on_invite_open)
+    app.action("meeting_skip_open")(on_skip_open)
+    app.action("meeting_snooze")(on_snooze)
+    app.action("prep_start")(on_prep_start)
+    app.action("prep_form_open")(on_prep_form_open)
+    app.action("prep_share")(on_prep_share)
+    app.action("agree_open")(on_agree_open)
+    app.action("evaluate_open")(on_evaluate_open)
+    app.view("meeting_invite_submit")(on_invite_submit)
+    app.view("meeting_skip_submit")(on_skip_submit)
+    app.view("prep_form_submit")(on_prep_form_submit)
+    app.view("agree_submit")(on_agree_submit)
+    app.view("evaluate_submit")(on_evaluate_submit)
+
+
+def _meeting_id(action: dict[str, Any]) -> int:
+    value = str(action.get("value", ""))
+    return int(value) if value.isdigit() else 0
+
+
+def _origin(body: dict[str, Any]) -> dict[str, Any]:
+    container = body.get("container") or {}
+    return {"channel": container.get("channel_id", ""), "ts": container.get("message_ts", "")}
+
+
+def _refuse(c: Caller, respond: Respond, reason: str) -> None:
+    respond(text=notice(reason, c.t), response_type="ephemeral", replace_original=False)
+
+
+def _role_context(c: Caller, meeting_id: int, role: str) -> checkin.MeetingContext | None:
+    ctx = checkin.context(c.repo, meeting_id)
+    if ctx is None or meeting_role(c.repo, c.person, ctx.meeting) != role:
+        return None
+    return ctx
+
+
+def _dm(client: WebClient, c: Caller, blocks: list[dict[str, Any]], text: str) -> None:
+    client.chat_postMessage(channel=c.person.slack_user_id, blocks=blocks, text=text)
+
+
+# --- manager: nudge buttons ------------------------------------------------------------------------------
+
+
+def on_invite_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                   client: WebClient, respond: Respond) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        ctx = _role_context(c, _meeting_id(action), "manager")
+        if ctx is None:
+            _refuse(c, respond, "not_yours")
+            return
+        if ctx.meeting.status in ("held", "skipped"):
+            _refuse(c, respond, "closed")
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body)))
+
+
+def on_skip_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                 client: WebClient, respond: Respond) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        ctx = _role_context(c, _meeting_id(action), "manager")
+        if ctx is None or ctx.meeting.id is None:
+            _refuse(c, respond, "not_yours")
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=views.skip_modal(ctx.meeting.id, c.t, _origin(body)))
+
+
+def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient,
+              respond: Respond) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        result = checkin.snooze(c.repo, c.person, _meeting_id(action), c.svc.clock.now(), c.svc.hours)
+        if isinstance(result, checkin.Refused):
+            _refuse(c, respond, result.reason)
+            return
+        enqueue(c.repo, [result], c.svc.clock.now())
+        respond(replace_original=True, blocks=views.manager_done(
+            c.t._(":zzz: I will remind you again {when}.", when=c.t.when(result.not_before, c.person.tz or "Europe/Oslo"))),
+            text=c.t._("Snoozed"))
+
+
+def _update_origin(client: WebClient, meta: dict[str, Any], text: str) -> None:
+    if meta.get("channel") and meta.get("ts"):
+        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=views.manager_done(text))
+
+
+def on_invite_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
+                     client: WebClient) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    values = view["state"]["values"]
+    day = values["date"]["date"].get("selected_date")
+    clock = values["time"]["time"].get("selected_time")
+    place = (values.get("place", {}).get("place") or {}).get("value") or ""
+    extra = [o["value"] for o in (values.get("extra", {}).get("extra") or {}).get("selected_options") or []]
+    topics = (values.get("topics", {}).get("topics") or {}).get("value") or ""
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        if not day or not clock:
+            ack(response_action="errors", errors={"date": notice("empty", c.t)})
+            return
+        tz = ZoneInfo(c.person.tz or c.svc.settings.mal_timezone)
+        when = datetime.combine(datetime.fromisoformat(day).date(), time.fromisoformat(clock), tzinfo=tz)
+        result = checkin.invite(c.repo, c.person, int(meta.get("meeting_id", 0)), when=when, place=place,
+                                extra_questions=extra, special_topics=topics, now=c.svc.clock.now(), hours=c.svc.hours)
+        if isinstance(result, checkin.Refused):
+            ack(response_action="errors", errors={"date": notice(result.reason, c.t)})
+            return
+        enqueue(c.repo, result.planned, c.svc.clock.now())
+        ack()
+        text = c.t._(":white_check_mark: Invitation sent to <@{user}> for {when}.",
+                     user=result.ctx.employee.slack_user_id, when=c.t.when(when, c.person.tz or "Europe/Oslo"))
+    _update_origin(client, meta, text)
+    c.svc.kick()
+
+
+def on_skip_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
+                   client: WebClient) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    reason = (view["state"]["values"]["reason"]["reason"] or {}).get("value") or ""
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        result = checkin.skip(c.repo, c.person, int(meta.get("meeting_id", 0)), reason)
+        if isinstance(result, checkin.Refused):
+            ack(response_action="errors", errors={"reason": notice(result.reason, c.t)})
+            return
+        ack()
+        text = c.t._("Skipped this time. I will remind you at the next 1:1.")
+    _update_origin(client, meta, text)
+
+
+# --- employee: preparation ---------------------------------------------------------------------------------
+
+
+def render_reply(reply: checkin.Reply, c: Caller) -> tuple[list[dict[str, Any]], str]:
+    if isinstance(reply, checkin.Prompt):
+        return views.prompt(reply, c.t), c.t._(reply.question.text)
+    if isinstance(reply, checkin.Summary):
+        return views.summary(reply, c.t), c.t._("Your preparation")
+    if isinstance(reply, checkin.Paused):
+        return views.paused(reply, c.t), c.t._("Paused")
+    text = notice(reply.reason, c.t)
+    return views.note(text), text
+
+
+def on_prep_start(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                  client: WebClient) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        reply = checkin.start(c.repo, c.person, _meeting_id(action), c.svc.clock.now())
+        blocks, text = render_reply(reply, c)
+    _dm(client, c, blocks, text)
+
+
+def on_prep_form_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                      client: WebClient, respond: Respond) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        ctx = _role_context(c, _meeting_id(action), "employee")
+        if ctx is None or ctx.meeting.id is None:
+            _refuse(c, respond, "not_yours")
+            return
+        if ctx.meeting.status != "invited":
+            _refuse(c, respond, "closed")
+            return
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.prep_form(ctx, c.repo.answers(ctx.meeting.id), c.t))
+
+
+def on_prep_form_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
+                        client: WebClient) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    answers = {
+        block_id[2:]: (v.get("answer") or {}).get("value") or ""
+        for block_id, v in view["state"]["values"].items() if block_id.startswith("q_")
+    }
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        reply = checkin.save_form(c.repo, c.person, int(meta.get("meeting_id", 0)), answers, c.svc.clock.now())
+        if isinstance(reply, checkin.Refused):
+            first = next(iter(view["state"]["values"]), "")
+            ack(response_action="errors", errors={first: notice(reply.reason, c.t)})
+            return
+        ack()
+        blocks, text = render_reply(reply, c)
+    _dm(client, c, blocks, text)
+
+
+def on_prep_share(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                  client: WebClient, respond: Respond) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        reply = checkin.share(c.repo, c.person, _meeting_id(action), c.svc.clock.now())
+        if isinstance(reply, checkin.Refused):
+            _refuse(c, respond, reply.reason)
+            return
+        blocks, text = render_reply(reply, c)
+        respond(replace_original=True, blocks=blocks, text=text)
+
+
+# --- after the meeting -----------------------------------------------------------------------------------
+
+
+def on_agree_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                  client: WebClient, respond: Respond) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        ctx = checkin.context(c.repo, _meeting_id(action))
+        if ctx is None or ctx.meeting.id is None or meeting_role(c.repo, c.person, ctx.meeting) is None:
+            _refuse(c, respond, "not_yours")
+            return
+        from datetime import timedelta
+
+        default_due = c.svc.today(c.person) + timedelta(days=30)
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=action_views.agree_modal(ctx.meeting.id, ctx.employee, c.t, default_due))
+
+
+def on_agree_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
+                    client: WebClient) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    values = view["state"]["values"]
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        ctx = checkin.context(c.repo, int(meta.get("meeting_id", 0)))
+        if ctx is None or meeting_role(c.repo, c.person, ctx.meeting) is None:
+            ack(response_action="errors", errors={"what_1": notice("not_yours", c.t)})
+            return
+        errors: dict[str, str] = {}
+        rows = []
+        today = c.svc.today(c.person)
+        for n in range(1, action_views.AGREE_ROWS + 1):
+            what = ((values.get(f"what_{n}") or {}).get("what") or {}).get("value") or ""
+            if not what.strip():
+                continue
+            owner_id = ((values.get(f"owner_{n}") or {}).get("owner") or {}).get("selected_user")
+            due_raw = ((values.get(f"due_{n}") or {}).get("due") or {}).get("selected_date")
+            goal = ((values.get(f"goal_{n}") or {}).get("goal") or {}).get("value")
+            if not due_raw:
+                errors[f"due_{n}"] = notice("date_missing", c.t)
+                continue
+            due = datetime.fromisoformat(due_raw).date()
+            if due < today:
+                errors[f"due_{n}"] = notice("past", c.t)
+                continue
+            rows.append((n, what, owner_id or ctx.employee.slack_user_id, due, goal))
+        if not rows and not errors:
+            errors["what_1"] = notice("empty", c.t)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        from bot import people
+
+        for n, what, owner_slack, due, goal in rows:
+            owner = people.ensure(c.repo, client, c.person.team_id, owner_slack, c.svc.clock.now())
+            added = actions.add(c.repo, c.person, ctx.employee, what=what, due=due, owner=owner,
+                                now=c.svc.clock.now(), today=today, goal=goal, meeting_id=ctx.meeting.id)
+            if isinstance(added, actions.Refused):
+                c.repo.session.rollback()
+                ack(response_action="errors", errors={f"what_{n}": notice(added.reason, c.t)})
+                return
+        ack()
+        blocks = action_views.added(len(rows), c.t)
+    _dm(client, c, blocks, c.t._("Agreed actions recorded"))
+
+
+def on_evaluate_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                     client: WebClient, respond: Respond) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        ctx = checkin.context(c.repo, _meeting_id(action))
+        if ctx is None or ctx.meeting.id is None or meeting_role(c.repo, c.person, ctx.meeting) is None:
+            _refuse(c, respond, "not_yours")
+            return
+        if c.person.id is not None and c.repo.evaluation(ctx.meeting.id, c.person.id) is not None:
+            _refuse(c, respond, "already_evaluated")
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=views.evaluation_modal(ctx, c.t))
+
+
+def on_evaluate_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
+                       client: WebClient) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    answers: dict[str, str] = {}
+    for block_id, v in view["state"]["values"].items():
+        if block_id.startswith("e_"):
+            el = v.get("answer") or {}
+            answers[block_id[2:]] = (el.get("selected_option") or {}).get("value") or el.get("value") or ""
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        result = checkin.evaluate(c.repo, c.person, int(meta.get("meeting_id", 0)), answers, c.svc.clock.now())
+        if isinstance(result, checkin.Refused):
+            first = next(iter(view["state"]["values"]), "")
+            ack(response_action="errors", errors={first: notice(result.reason, c.t)})
+            return
+        ack()
+        text = c.t._("Thank you for the evaluation!") if result else notice("already_evaluated", c.t)
+    _dm(client, c, views.note(text), text)

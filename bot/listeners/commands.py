@@ -1,0 +1,125 @@
+"""`/mal`: parse the text, call a flow, answer with an ephemeral message built by a view.
+
+Everything here answers inside the acknowledgement (one store query, no Slack call on the way), well
+within Slack's three seconds.
+"""
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.listeners.common import Caller, caller
+from bot.views import actions as action_views
+from bot.views import home as home_views
+from bot.views.blocks import section
+from bot.views.notices import notice
+from flows import actions, commands, dates
+from flows.access import is_nearest_manager
+from flows.pairings import schedule
+from storage.models import Person
+
+
+def register(app: App) -> None:
+    app.command("/mal")(handle_mal)
+
+
+def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    cmd = commands.parse(command.get("text", ""))
+    with caller(context, client, command["team_id"], command["user_id"]) as c:
+        blocks = answer(c, cmd, client)
+    ack(response_type="ephemeral", blocks=blocks, text=_fallback(blocks))
+
+
+def _fallback(blocks: list[dict[str, Any]]) -> str:
+    for b in blocks:
+        text = b.get("text")
+        if isinstance(text, dict):
+            return str(text.get("text", ""))[:300]
+    return "mal"
+
+
+def _say(text: str) -> list[dict[str, Any]]:
+    return [section(text)]
+
+
+def _target(c: Caller, user_id: str, client: WebClient) -> Person | None:
+    person = c.repo.person_by_slack(c.person.team_id, user_id)
+    return person
+
+
+def answer(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str, Any]]:
+    today = c.svc.today(c.person)
+    now = c.svc.clock.now()
+    if cmd.name == "error":
+        return _say(notice(cmd.error or "unknown_command", c.t, cmd.arg))
+    if cmd.name == "help":
+        return home_views.help_blocks(c.t)
+    if cmd.name == "list":
+        employee = None
+        if cmd.user:
+            employee = _target(c, cmd.user, client)
+            if employee is None:
+                return _say(notice("not_your_report", c.t))
+        result = actions.list_for(c.repo, c.person, today, employee)
+        if isinstance(result, actions.Refused):
+            return _say(notice(result.reason, c.t))
+        return action_views.action_list(result, c.t, c.person)
+    if cmd.name == "add":
+        assert cmd.user is not None
+        employee = _target(c, cmd.user, client)
+        if employee is None or not (employee.id == c.person.id or is_nearest_manager(c.repo, c.person, employee)):
+            return _say(notice("not_your_report", c.t))
+        try:
+            split = dates.split_trailing_date(cmd.text, today)
+        except dates.DateError as exc:
+            return _say(notice(f"date_{exc.reason}", c.t, exc.text))
+        owner = employee
+        added = actions.add(c.repo, c.person, employee, what=split.rest, due=split.due, owner=owner, now=now,
+                            today=today)
+        if isinstance(added, actions.Refused):
+            return _say(notice(added.reason, c.t))
+        return action_views.added(1, c.t)
+    if cmd.name == "team":
+        from bot.listeners.home import team_rows
+
+        return home_views.team(team_rows(c), c.t)
+    if cmd.name == "cadence":
+        return _cadence(c, cmd, client)
+    if cmd.name == "away":
+        try:
+            until = dates.parse_date(cmd.text, today)
+        except dates.DateError as exc:
+            return _say(notice(f"date_{exc.reason}", c.t, exc.text))
+        c.person.away_until = until
+        c.repo.add(c.person)
+        return _say(c.t._("Noted: no messages from mal until after {date}.", date=c.t.day(until)))
+    if cmd.name == "back":
+        c.person.away_until = None
+        c.repo.add(c.person)
+        return _say(c.t._("Welcome back! Messages from mal are on again."))
+    return _say(notice("unknown_command", c.t, cmd.arg))
+
+
+def _cadence(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str, Any]]:
+    assert cmd.cadence is not None and c.person.id is not None
+    if cmd.user:
+        employee = _target(c, cmd.user, client)
+        if employee is None or not (employee.id == c.person.id or is_nearest_manager(c.repo, c.person, employee)):
+            return _say(notice("not_your_report", c.t))
+    else:
+        employee = c.person
+    assert employee.id is not None
+    pairing = c.repo.active_pairing_of(employee.id)
+    if pairing is None:
+        return _say(notice("no_pairing", c.t))
+    if pairing.cadence != cmd.cadence:
+        pairing.cadence = cmd.cadence
+        pairing.anchor = None
+        schedule(pairing, c.svc.clock.now(), c.person.tz or c.svc.settings.mal_timezone,
+                 c.svc.settings.mal_invite_lead_days)
+        c.repo.add(pairing)
+    other = c.repo.person(pairing.manager_id if employee.id == c.person.id else employee.id)
+    label = home_views.cadence_label(cmd.cadence, c.t)
+    return _say(c.t._("The 1:1s with <@{user}> are now: {cadence}.",
+                      user=other.slack_user_id if other else "", cadence=label))

@@ -1,0 +1,130 @@
+"""App Home and the team view: opening the tab, choosing a language, a pair's cadence and pause."""
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.listeners.common import Caller, caller, team_of, user_of
+from bot.views import home as views
+from bot.views.notices import notice
+from flows import actions as action_flows
+from flows.cadence import CADENCES
+from flows.i18n import LANGUAGES
+from flows.pairings import schedule
+from storage.models import Meeting
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(on_home_opened)
+    app.action("home_language")(on_language)
+    app.action("team_cadence")(on_team_cadence)
+    app.action("team_pause")(on_team_pause)
+
+
+def team_rows(c: Caller) -> list[views.TeamRow]:
+    assert c.person.id is not None
+    pairings = c.repo.reports_of(c.person.id)
+    ids = [p.employee_id for p in pairings]
+    people = c.repo.people(ids)
+    counts = c.repo.action_counts(ids, c.svc.today(c.person))
+    meetings = c.repo.meetings_of_pairings([p.id for p in pairings if p.id is not None])
+    by_pair: dict[int, list[Meeting]] = {}
+    for m in meetings:
+        by_pair.setdefault(m.pairing_id, []).append(m)
+    rows = []
+    for p in pairings:
+        ms = by_pair.get(p.id or 0, [])
+        held = [m.scheduled_at for m in ms if m.status == "held" and m.scheduled_at]
+        coming = [m.scheduled_at for m in ms if m.status == "invited" and m.scheduled_at]
+        nxt = min(coming) if coming else p.next_window_at
+        rows.append(views.TeamRow(p, people[p.employee_id], max(held) if held else None, nxt,
+                                  *counts.get(p.employee_id, (0, 0))))
+    return rows
+
+
+def home_data(c: Caller) -> views.HomeData:
+    assert c.person.id is not None
+    today = c.svc.today(c.person)
+    upcoming = []
+    own_pair = c.repo.active_pairing_of(c.person.id)
+    pairs = ([own_pair] if own_pair else []) + c.repo.reports_of(c.person.id)
+    meetings = c.repo.meetings_of_pairings([p.id for p in pairs if p.id is not None])
+    pair_by_id = {p.id: p for p in pairs}
+    now = c.svc.clock.now()
+    for m in meetings:
+        if m.status == "invited" and m.scheduled_at and m.scheduled_at > now:
+            pair = pair_by_id[m.pairing_id]
+            other_id = pair.manager_id if pair.employee_id == c.person.id else pair.employee_id
+            other = c.repo.person(other_id)
+            if other is not None:
+                upcoming.append((other, m.scheduled_at))
+    own = action_flows.list_for(c.repo, c.person, today, c.person)
+    own_items = list(own.items) if isinstance(own, action_flows.ActionList) else []
+    return views.HomeData(c.person, sorted(upcoming, key=lambda u: u[1]), own_items, team_rows(c),
+                          c.svc.language(c.person))
+
+
+def publish_home(c: Caller, client: WebClient) -> None:
+    client.views_publish(user_id=c.person.slack_user_id, view=views.home(home_data(c), c.t))
+
+
+def on_home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    with caller(context, client, team_of(body), event["user"]) as c:
+        publish_home(c, client)
+
+
+def on_language(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                client: WebClient) -> None:
+    ack()
+    chosen = (action.get("selected_option") or {}).get("value")
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        if chosen in LANGUAGES:
+            c.person.language = chosen
+            c.repo.add(c.person)
+            c.t = c.svc.t(c.person)
+        publish_home(c, client)
+
+
+def _own_pairing(c: Caller, pairing_id: int) -> Any:
+    pairing = c.repo.pairing(pairing_id)
+    if pairing is None or pairing.ended_at is not None or pairing.team_id != c.person.team_id:
+        return None
+    if c.person.id not in (pairing.manager_id, pairing.employee_id):
+        return None
+    return pairing
+
+
+def on_team_cadence(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                    client: WebClient, respond: Respond) -> None:
+    ack()
+    value = (action.get("selected_option") or {}).get("value", "")
+    pid, _, cadence = value.partition(":")
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        pairing = _own_pairing(c, int(pid)) if pid.isdigit() else None
+        if pairing is None or cadence not in CADENCES:
+            respond(text=notice("not_yours", c.t), response_type="ephemeral", replace_original=False)
+            return
+        if pairing.cadence != cadence:
+            pairing.cadence = cadence
+            pairing.anchor = None
+            schedule(pairing, c.svc.clock.now(), c.person.tz or c.svc.settings.mal_timezone,
+                     c.svc.settings.mal_invite_lead_days)
+            c.repo.add(pairing)
+        respond(blocks=views.team(team_rows(c), c.t), replace_original=True)
+
+
+def on_team_pause(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
+                  client: WebClient, respond: Respond) -> None:
+    ack()
+    value = action.get("value", "")
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        pairing = _own_pairing(c, int(value)) if value.isdigit() else None
+        if pairing is None:
+            respond(text=notice("not_yours", c.t), response_type="ephemeral", replace_original=False)
+            return
+        pairing.paused = not pairing.paused
+        c.repo.add(pairing)
+        respond(blocks=views.team(team_rows(c), c.t), replace_original=True)

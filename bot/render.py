@@ -1,0 +1,74 @@
+"""Turns a planned message (kind + ids) into text and blocks at the moment it is sent.
+
+Rendering late means the message shows today's state: the open actions carried into an invitation are
+the ones open now, in the recipient's current language.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.services import Services
+from bot.views import actions as action_views
+from bot.views import checkin as views
+from bot.views.blocks import Block
+from flows import actions as action_flows
+from flows import checkin
+from storage.models import Person
+from storage.repo import Repo
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[Block]
+
+
+def _carried(repo: Repo, svc: Services, viewer: Person, employee: Person) -> list[action_flows.ActionItem]:
+    result = action_flows.list_for(repo, viewer, svc.today(viewer), employee)
+    return list(result.items) if isinstance(result, action_flows.ActionList) else []
+
+
+def render(repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person: Person, now: datetime) -> Rendered | None:
+    t = svc.t(person)
+    if "meeting_id" in payload:
+        ctx = checkin.context(repo, int(payload["meeting_id"]))
+        if ctx is None:
+            return None
+        if kind == "nudge":
+            return Rendered(t._("Time for your 1:1 with {name}", name=ctx.employee.name), views.nudge(ctx, t))
+        if kind == "invite":
+            return Rendered(t._("Invitation to your 1:1 with {name}", name=ctx.manager.name),
+                            views.invitation(ctx, t, _carried(repo, svc, ctx.employee, ctx.employee)))
+        if kind == "prep_reminder":
+            return Rendered(t._("Prepare for your 1:1 with {name}", name=ctx.manager.name), views.prep_reminder(ctx, t))
+        if kind == "brief":
+            assert ctx.meeting.id is not None
+            shared = checkin.summary(repo, ctx.meeting).items if ctx.meeting.prep_shared_at else ()
+            return Rendered(t._("Tomorrow's 1:1 with {name}", name=ctx.employee.name),
+                            views.brief(ctx, t, list(shared), _carried(repo, svc, ctx.manager, ctx.employee)))
+        if kind == "followup":
+            checkin.mark_held(repo, ctx.meeting, now)
+            return Rendered(t._("What have we agreed? Who does what, when?"), views.followup(ctx, t))
+    if kind == "due_reminder":
+        action = repo.action(int(payload["action_id"]))
+        if action is None:
+            return None
+        items = [i for i in _own(repo, svc, person) if i.id == action.id]
+        if not items:
+            return None
+        return Rendered(t._("Reminder: {what}", what=action.what[:200]), action_views.due_reminder(items[0], t, person))
+    if kind == "digest":
+        overdue = [i for i in _own(repo, svc, person) if i.overdue and i.owner.id == person.id]
+        if not overdue:
+            return None
+        return Rendered(t.ngettext("{n} overdue action", "{n} overdue actions", len(overdue)),
+                        action_views.digest(overdue, t, person))
+    return None
+
+
+def _own(repo: Repo, svc: Services, person: Person) -> list[action_flows.ActionItem]:
+    assert person.id is not None
+    today = svc.today(person)
+    items = action_flows._items(repo, repo.open_actions_owned_by(person.id), today)
+    return list(items)

@@ -1,0 +1,53 @@
+"""What every listener and job needs, built once per process: settings, store, clock, policies."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+from flows.cadence import WorkingHours
+from flows.clock import Clock
+from flows.i18n import Translator, negotiate, translator
+from flows.planner import PlanSettings
+from storage.db import session_scope
+from storage.models import Person
+from storage.repo import Repo
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    kick: Callable[[], None] = field(default=lambda: None)
+
+    @property
+    def hours(self) -> WorkingHours:
+        s = self.settings
+        return WorkingHours(start=s.mal_work_start, end=s.mal_work_end, country=s.mal_holidays_country)
+
+    @property
+    def plan_settings(self) -> PlanSettings:
+        return PlanSettings(hours=self.hours, tz=self.settings.mal_timezone, lead_days=self.settings.mal_invite_lead_days)
+
+    @contextmanager
+    def unit(self) -> Iterator[Repo]:
+        """One unit of work: everything inside commits together or not at all."""
+        with session_scope(self.engine) as session:
+            yield Repo(session)
+
+    def today(self, person: Person | None = None) -> date:
+        tz = (person.tz if person else None) or self.settings.mal_timezone
+        return self.clock.now().astimezone(ZoneInfo(tz)).date()
+
+    def language(self, person: Person | None) -> str:
+        if person is None:
+            return self.settings.mal_locale
+        return negotiate(person.language, person.slack_locale, default=self.settings.mal_locale)
+
+    def t(self, person: Person | None) -> Translator:
+        return translator(self.language(person))

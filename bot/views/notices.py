@@ -1,0 +1,33 @@
+"""Short answers to the caller: refusals and errors, each a catalog message."""
+
+from flows.i18n import N_, Translator
+
+REASONS = {
+    "not_your_report": N_("You can only see the actions of your own direct reports."),
+    "not_yours": N_("This belongs to a conversation you are not part of."),
+    "not_found": N_("That no longer exists."),
+    "closed": N_("That conversation is already closed."),
+    "past": N_("That date has already passed. Choose a date from today on."),
+    "empty": N_("Nothing was filled in."),
+    "too_long": N_("That is too long: at most 3000 characters."),
+    "owner_unknown": N_("The person responsible is not an active user in this workspace."),
+    "too_late": N_("The meeting has started, so the preparation can no longer be changed."),
+    "unknown_question": N_("One of the chosen questions is not in the question menu."),
+    "unknown_user": N_("I don't know {arg}. Mention someone with @, and choose them from Slack's list."),
+    "unknown_command": N_("I don't know the command “{arg}”. Type `/mal help` to see what I can do."),
+    "trailing": N_("I didn't understand “{arg}”. Type `/mal help` to see what I can do."),
+    "add_usage": N_("Write it like this: `/mal add @person What to do by 15.12.2026`"),
+    "cadence_usage": N_("Write it like this: `/mal cadence @person monthly` (weekly, biweekly, monthly or quarterly)"),
+    "away_usage": N_("Write it like this: `/mal away 2026-12-24`"),
+    "date_unparseable": N_("I could not read the date “{arg}”. Write it like 2026-12-15 or 15.12.2026."),
+    "date_missing": N_("Add a date at the end, like `by 15.12.2026`."),
+    "date_past": N_("The date {arg} has already passed. Choose a date from today on."),
+    "no_pairing": N_("You have no manager or reports in mal yet. An admin imports who reports to whom."),
+    "already_evaluated": N_("You have already evaluated this conversation. Thank you!"),
+    "inactive_user": N_("{arg} is deactivated in this workspace."),
+}
+
+
+def notice(reason: str, t: Translator, arg: str = "") -> str:
+    return t._(REASONS.get(reason, REASONS["not_found"]), arg=arg) if "{arg}" in REASONS.get(reason, "") else t._(
+        REASONS.get(reason, REASONS["not_found"]))

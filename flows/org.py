@@ -1,0 +1,756 @@
+"""Who reports to whom, from a CSV file an admin exports from HR.
+
+The file is checked as a whole before anything is written: an admin fixing a 2,000-line export wants
+every mistake listed at once with its line, not one per attempt. Identities in the file (e-mails or
+Slack IDs) are resolved by the caller; this module only sees the resulting profiles, so it needs no
+Slack and no network.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import col, select
+
+from flows import pairings
+from flows.cadence import CADENCES
+from flows.i18n import LANGUAGES, Translator
+from storage.models import Pairing, Person
+from storage.repo import Repo
+
+REQUIRED_COLUMNS = ("employee", "manager")
+
+# HR systems export headers in the local language; normalised as by ``_header_key``.
+COLUMN_ALIASES: dict[str, frozenset[str]] = {
+    "employee": frozenset(
+        {
+            "employee",
+            "employee email",
+            "employee e mail",
+            "employee id",
+            "ansatt",
+            "arbeidstaker",
+            "medarbeider",
+            "medarbeidar",
+            "tilsett",
+            "medarbetare",
+            "anställd",
+        }
+    ),
+    "manager": frozenset(
+        {
+            "manager",
+            "manager email",
+            "manager e mail",
+            "manager id",
+            "leder",
+            "nærmeste leder",
+            "leiar",
+            "nærmaste leiar",
+            "chef",
+            "närmaste chef",
+            "närmsta chef",
+        }
+    ),
+    "cadence": frozenset({"cadence", "frequency", "kadens", "frekvens", "hyppighet", "intervall"}),
+    "language": frozenset({"language", "lang", "språk", "mål", "målform"}),
+}
+
+CADENCE_ALIASES: dict[str, str] = {
+    "ukentlig": "weekly",
+    "kvar veke": "weekly",
+    "vekentleg": "weekly",
+    "veckovis": "weekly",
+    "varje vecka": "weekly",
+    "annenhver uke": "biweekly",
+    "annakvar veke": "biweekly",
+    "varannan vecka": "biweekly",
+    "månedlig": "monthly",
+    "månadleg": "monthly",
+    "månadsvis": "monthly",
+    "varje månad": "monthly",
+    "kvartalsvis": "quarterly",
+}
+
+LANGUAGE_ALIASES: dict[str, str] = {
+    "no": "nb",
+    "nob": "nb",
+    "bokmål": "nb",
+    "norsk": "nb",
+    "nno": "nn",
+    "nynorsk": "nn",
+    "swe": "sv",
+    "svenska": "sv",
+    "svensk": "sv",
+    "eng": "en",
+    "english": "en",
+    "engelsk": "en",
+}
+
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class ProblemKind(StrEnum):
+    UNREADABLE = "unreadable"
+    ENCODING = "encoding"
+    EMPTY_FILE = "empty_file"
+    MISSING_COLUMNS = "missing_columns"
+    DUPLICATE_COLUMN = "duplicate_column"
+    EMPTY_EMPLOYEE = "empty_employee"
+    NOT_AN_IDENTITY = "not_an_identity"
+    UNKNOWN_CADENCE = "unknown_cadence"
+    UNKNOWN_LANGUAGE = "unknown_language"
+    SELF_MANAGER = "self_manager"
+    DUPLICATE_EMPLOYEE = "duplicate_employee"
+    CYCLE = "cycle"
+    UNKNOWN_USER = "unknown_user"
+    DEACTIVATED_USER = "deactivated_user"
+    SLACK_ERROR = "slack_error"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason the file was refused; ``lines`` are the file lines an admin has to look at."""
+
+    kind: ProblemKind
+    message: str
+    lines: tuple[int, ...] = ()
+
+    @property
+    def line(self) -> int | None:
+        return self.lines[0] if self.lines else None
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    """One line of the file; identities are normalised (e-mails lower case, Slack IDs upper case)."""
+
+    line: int
+    employee: str
+    manager: str | None
+    cadence: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    rows: list[OrgRow]
+    problems: list[Problem]
+
+    @property
+    def identities(self) -> set[str]:
+        """Everyone the file names, each once, so the directory is asked about each once."""
+        found = {r.employee for r in self.rows}
+        found.update(r.manager for r in self.rows if r.manager)
+        return found
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the Slack directory says about a person, independent of the Slack client that asked."""
+
+    slack_user_id: str
+    team_id: str
+    email: str | None
+    name: str
+    real_name: str
+    tz: str | None
+    locale: str | None
+    deleted: bool = False
+
+    @property
+    def display_name(self) -> str:
+        return self.real_name or self.name or self.slack_user_id
+
+
+@dataclass
+class ImportReport:
+    """What an import did, or why it did nothing; ``rows`` = created + moved + updated + unchanged + ended."""
+
+    rows: int = 0
+    created: int = 0
+    moved: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ended: int = 0
+    people_created: int = 0
+    people_updated: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+# --- reading the file -------------------------------------------------------------------------------
+
+
+def decode(data: bytes, t: Translator) -> tuple[str | None, list[Problem]]:
+    """The file's text; anything but UTF-8 is refused, because guessing a legacy code page garbles
+    names (and e-mails) silently, and a wrong e-mail is then reported as an unknown user."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        message = t._(
+            "Line {line}: the file is not UTF-8 text. Save it as “CSV UTF-8” and import it again; "
+            "nothing was imported.",
+            line=line,
+        )
+        return None, [Problem(ProblemKind.ENCODING, message, (line,))]
+
+
+def normalise_identity(value: str) -> str | None:
+    """An e-mail (lower case) or Slack user ID (upper case), or None when the cell is neither."""
+    value = value.strip()
+    if value.startswith("<@") and value.endswith(">"):
+        value = value[2:-1].split("|", 1)[0]
+    if _EMAIL.match(value):
+        return value.lower()
+    if _SLACK_ID.match(value.upper()):
+        return value.upper()
+    return None
+
+
+def _header_key(cell: str) -> str:
+    cleaned = cell.replace("\ufeff", "").strip().strip('"').lower()
+    return " ".join(re.split(r"[\s_\-]+", cleaned)).strip()
+
+
+def _column_of(cell: str) -> str | None:
+    key = _header_key(cell)
+    for column, aliases in COLUMN_ALIASES.items():
+        if key in aliases:
+            return column
+    return None
+
+
+def _delimiter(text: str) -> str:
+    """Excel writes ';' where the decimal comma is ',' (Norway, Sweden) and ',' elsewhere; the header
+    line tells which, since column names contain neither."""
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _cadence(value: str) -> str | None:
+    key = " ".join(value.lower().replace("-", " ").split())
+    if key in CADENCES:
+        return key
+    if key.replace(" ", "") in CADENCES:
+        return key.replace(" ", "")
+    return CADENCE_ALIASES.get(key)
+
+
+def _language(value: str) -> str | None:
+    key = value.strip().lower().replace("_", "-")
+    if key in LANGUAGES:
+        return key
+    if key in LANGUAGE_ALIASES:
+        return LANGUAGE_ALIASES[key]
+    base = key.split("-", 1)[0]
+    if base in LANGUAGES:
+        return base
+    return LANGUAGE_ALIASES.get(base)
+
+
+def parse(text: str, t: Translator) -> ParsedFile:
+    """Rows and every problem a file has on its own, before anyone is looked up in Slack."""
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    while header is None:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return ParsedFile(
+                [],
+                [
+                    Problem(
+                        ProblemKind.EMPTY_FILE,
+                        t._("The file is empty: it needs a header line with the columns employee and manager."),
+                    )
+                ],
+            )
+        except csv.Error as exc:
+            return ParsedFile([], [_csv_problem(reader.line_num, exc, t)])
+        if any(c.strip() for c in cells):
+            header = cells
+    header_line = reader.line_num
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        column = _column_of(cell)
+        if column is None:
+            continue
+        if column in columns:
+            problems.append(
+                Problem(
+                    ProblemKind.DUPLICATE_COLUMN,
+                    t._(
+                        "Line {line}: the header has more than one {column} column ({first} and {second})",
+                        line=header_line,
+                        column=column,
+                        first=header[columns[column]].strip(),
+                        second=cell.strip(),
+                    ),
+                    (header_line,),
+                )
+            )
+            continue
+        columns[column] = index
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        shown = delimiter.join(c.strip() for c in header)
+        problems.append(
+            Problem(
+                ProblemKind.MISSING_COLUMNS,
+                t.ngettext(
+                    "Line {line}: the header ({header}) has no {columns} column",
+                    "Line {line}: the header ({header}) has no {columns} columns",
+                    len(missing),
+                    line=header_line,
+                    header=shown,
+                    columns=" / ".join(missing),
+                ),
+                (header_line,),
+            )
+        )
+        return ParsedFile([], problems)
+
+    rows: list[OrgRow] = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(_csv_problem(line, exc, t))
+            break
+        if not any(c.strip() for c in cells):
+            continue
+        row = _row(line, cells, columns, problems, t)
+        if row is not None:
+            rows.append(row)
+    return ParsedFile(rows, problems)
+
+
+def _csv_problem(line: int, exc: csv.Error, t: Translator) -> Problem:
+    return Problem(
+        ProblemKind.UNREADABLE,
+        t._("Line {line}: the line is not valid CSV ({reason})", line=line, reason=str(exc)),
+        (line,),
+    )
+
+
+def _row(
+    line: int, cells: list[str], columns: Mapping[str, int], problems: list[Problem], t: Translator
+) -> OrgRow | None:
+    def cell(column: str) -> str:
+        index = columns.get(column)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    raw_employee, raw_manager = cell("employee"), cell("manager")
+    raw_cadence, raw_language = cell("cadence"), cell("language")
+    usable = True
+    employee = normalise_identity(raw_employee)
+    if not raw_employee:
+        problems.append(
+            Problem(ProblemKind.EMPTY_EMPLOYEE, t._("Line {line}: the employee cell is empty", line=line), (line,))
+        )
+        usable = False
+    elif employee is None:
+        problems.append(_not_identity(line, raw_employee, t))
+        usable = False
+    manager = normalise_identity(raw_manager) if raw_manager else None
+    if raw_manager and manager is None:
+        problems.append(_not_identity(line, raw_manager, t))
+    cadence = _cadence(raw_cadence) if raw_cadence else None
+    if raw_cadence and cadence is None:
+        problems.append(
+            Problem(
+                ProblemKind.UNKNOWN_CADENCE,
+                t._(
+                    "Line {line}: unknown cadence {value} (use weekly, biweekly, monthly or quarterly)",
+                    line=line,
+                    value=raw_cadence,
+                ),
+                (line,),
+            )
+        )
+    language = _language(raw_language) if raw_language else None
+    if raw_language and language is None:
+        problems.append(
+            Problem(
+                ProblemKind.UNKNOWN_LANGUAGE,
+                t._("Line {line}: unknown language {value} (use nb, nn, sv or en)", line=line, value=raw_language),
+                (line,),
+            )
+        )
+    if not usable or employee is None:
+        return None
+    return OrgRow(line=line, employee=employee, manager=manager, cadence=cadence, language=language)
+
+
+def _not_identity(line: int, value: str, t: Translator) -> Problem:
+    return Problem(
+        ProblemKind.NOT_AN_IDENTITY,
+        t._("Line {line}: {value} is neither an e-mail address nor a Slack user ID", line=line, value=value),
+        (line,),
+    )
+
+
+# --- checking the file against Slack and the current organisation ------------------------------------
+
+
+def _lines(lines: Sequence[int]) -> str:
+    return ", ".join(str(n) for n in lines)
+
+
+def check(
+    rows: Sequence[OrgRow],
+    profiles: Mapping[str, Profile | None],
+    existing: Mapping[str, str],
+    t: Translator,
+    existing_labels: Mapping[str, str] | None = None,
+) -> list[Problem]:
+    """Problems only visible once people are known: unknown or deactivated users, the same person
+    twice (perhaps once by e-mail and once by ID), self-management and reporting cycles.
+
+    ``existing`` maps Slack IDs of employees to their current manager's Slack ID; people the file does
+    not mention keep that manager, so a cycle may run through them.
+    """
+    problems = _unresolved(rows, profiles, t)
+
+    def key(identity: str) -> str:
+        profile = profiles.get(identity)
+        return profile.slack_user_id if profile is not None else identity
+
+    labels: dict[str, str] = {}
+    for row in rows:
+        labels.setdefault(key(row.employee), row.employee)
+        if row.manager:
+            labels.setdefault(key(row.manager), row.manager)
+    for slack_id, label in (existing_labels or {}).items():
+        labels.setdefault(slack_id, label)
+
+    first_line: dict[str, int] = {}
+    edges: dict[str, str | None] = {}
+    line_of: dict[str, int] = {}
+    for row in rows:
+        employee = key(row.employee)
+        if employee in first_line:
+            problems.append(
+                Problem(
+                    ProblemKind.DUPLICATE_EMPLOYEE,
+                    t._(
+                        "Line {line}: {employee} is already listed on line {first}",
+                        line=row.line,
+                        employee=row.employee,
+                        first=first_line[employee],
+                    ),
+                    (first_line[employee], row.line),
+                )
+            )
+            continue
+        first_line[employee] = row.line
+        manager = key(row.manager) if row.manager else None
+        if manager == employee:
+            problems.append(
+                Problem(
+                    ProblemKind.SELF_MANAGER,
+                    t._("Line {line}: {employee} cannot be their own manager", line=row.line, employee=row.employee),
+                    (row.line,),
+                )
+            )
+            manager = None
+        edges[employee] = manager
+        line_of[employee] = row.line
+
+    graph: dict[str, str] = {e: m for e, m in existing.items() if e not in edges}
+    graph.update({e: m for e, m in edges.items() if m is not None})
+    for cycle in find_cycles(graph):
+        lines = sorted(line_of[p] for p in cycle if p in line_of)
+        if not lines:
+            continue
+        chain = " → ".join(labels.get(p, p) for p in [*cycle, cycle[0]])
+        problems.append(
+            Problem(
+                ProblemKind.CYCLE,
+                t.ngettext(
+                    "Line {lines}: reporting cycle {chain}",
+                    "Lines {lines}: reporting cycle {chain}",
+                    len(lines),
+                    lines=_lines(lines),
+                    chain=chain,
+                ),
+                tuple(lines),
+            )
+        )
+    return problems
+
+
+def _unresolved(rows: Sequence[OrgRow], profiles: Mapping[str, Profile | None], t: Translator) -> list[Problem]:
+    """One problem per unknown or deactivated person, listing every line they are on: a manager with
+    40 reports who left is one thing to fix, not 40."""
+    lines: dict[str, list[int]] = {}
+    for row in rows:
+        for identity in (row.employee, row.manager):
+            if identity is None:
+                continue
+            profile = profiles.get(identity)
+            if profile is None or profile.deleted:
+                seen = lines.setdefault(identity, [])
+                if not seen or seen[-1] != row.line:
+                    seen.append(row.line)
+    problems: list[Problem] = []
+    for identity, where in lines.items():
+        profile = profiles.get(identity)
+        n, shown = len(where), _lines(where)
+        if profile is not None:
+            message = t.ngettext(
+                "Line {lines}: {person} is deactivated in Slack",
+                "Lines {lines}: {person} is deactivated in Slack",
+                n,
+                lines=shown,
+                person=identity,
+            )
+            kind = ProblemKind.DEACTIVATED_USER
+        elif "@" in identity:
+            message = t.ngettext(
+                "Line {lines}: {email} is not a user in this Slack workspace",
+                "Lines {lines}: {email} is not a user in this Slack workspace",
+                n,
+                lines=shown,
+                email=identity,
+            )
+            kind = ProblemKind.UNKNOWN_USER
+        else:
+            message = t.ngettext(
+                "Line {lines}: there is no user with the Slack ID {user_id} in this workspace",
+                "Lines {lines}: there is no user with the Slack ID {user_id} in this workspace",
+                n,
+                lines=shown,
+                user_id=identity,
+            )
+            kind = ProblemKind.UNKNOWN_USER
+        problems.append(Problem(kind, message, tuple(where)))
+    return problems
+
+
+def find_cycles(graph: Mapping[str, str]) -> list[list[str]]:
+    """Every cycle of a who-reports-to-whom graph (each person has at most one manager), in order.
+
+    Walks each chain once (O(people)), so a 10,000-person file does not cost a search per person.
+    """
+    done: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in graph:
+        if start in done:
+            continue
+        path: list[str] = []
+        position: dict[str, int] = {}
+        node: str | None = start
+        while node is not None and node not in done and node not in position:
+            position[node] = len(path)
+            path.append(node)
+            node = graph.get(node)
+        if node is not None and node in position:
+            cycles.append(path[position[node] :])
+        done.update(path)
+    return cycles
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrentOrg:
+    """The team's active pairings and the people in them, loaded in two queries per import."""
+
+    pairings: list[Pairing]
+    people: dict[int, Person]
+
+    @classmethod
+    def load(cls, repo: Repo, team_id: str) -> "CurrentOrg":
+        active = repo.active_pairings(team_id)
+        return cls(active, repo.people([p.employee_id for p in active] + [p.manager_id for p in active]))
+
+    def graph(self) -> dict[str, str]:
+        """Employee Slack ID → manager Slack ID."""
+        graph: dict[str, str] = {}
+        for pairing in self.pairings:
+            employee, manager = self.people.get(pairing.employee_id), self.people.get(pairing.manager_id)
+            if employee is not None and manager is not None:
+                graph[employee.slack_user_id] = manager.slack_user_id
+        return graph
+
+    def labels(self) -> dict[str, str]:
+        return {p.slack_user_id: p.email or p.slack_user_id for p in self.people.values()}
+
+
+class _BatchRepo(Repo):
+    """The import's repo: ``pair`` asks for one employee's active pairing and flushes each change, and
+    for 10,000 rows those single-row round trips were nearly all of an import's time. Here the team's
+    active pairings are known up front and kept current, and changes are flushed once at the end."""
+
+    def __init__(self, repo: Repo, active: Iterable[Pairing]) -> None:
+        super().__init__(repo.session)
+        self._active = {p.employee_id: p for p in active}
+
+    def active_pairing_of(self, employee_id: int) -> Pairing | None:
+        return self._active.get(employee_id)
+
+    def add(self, row: Any) -> Any:
+        self.session.add(row)
+        if isinstance(row, Pairing):
+            if row.ended_at is None:
+                self._active[row.employee_id] = row
+            elif self._active.get(row.employee_id) is row:
+                del self._active[row.employee_id]
+        return row
+
+
+def apply_import(
+    repo: Repo,
+    rows: Sequence[OrgRow],
+    resolved_profiles: Mapping[str, Profile | None],
+    now: datetime,
+    tz: str,
+    lead_days: int,
+    *,
+    team_id: str,
+    t: Translator,
+    problems: Iterable[Problem] = (),
+) -> ImportReport:
+    """Bring the organisation in line with the file, or write nothing when the file has any problem.
+
+    ``problems`` are those found before (while reading the file): they still get the checks here added,
+    so the admin sees everything at once, and they stop the writing too. People not in the file keep
+    their pairings: a file may cover one department.
+    """
+    current = CurrentOrg.load(repo, team_id)
+    found = [*problems, *check(rows, resolved_profiles, current.graph(), t, current.labels())]
+    if found:
+        found.sort(key=lambda p: p.line or 0)
+        return ImportReport(rows=len(rows), problems=found)
+
+    report = ImportReport(rows=len(rows))
+    people = _upsert_people(repo, team_id, rows, resolved_profiles, current.people, now, report)
+    batch = _BatchRepo(repo, current.pairings)
+    for row in rows:
+        employee = people[_slack_id(resolved_profiles, row.employee)]
+        if row.manager is None:
+            report.count("ended" if _end_pairing(batch, employee, now) else "unchanged")
+            continue
+        _, outcome = pairings.pair(
+            batch,
+            people[_slack_id(resolved_profiles, row.manager)],
+            employee,
+            now=now,
+            tz=tz,
+            lead=lead_days,
+            cadence_name=row.cadence,
+        )
+        report.count(outcome)
+    repo.session.flush()
+    return report
+
+
+def _slack_id(profiles: Mapping[str, Profile | None], identity: str) -> str:
+    profile = profiles[identity]
+    assert profile is not None, "checked before writing"
+    return profile.slack_user_id
+
+
+def _end_pairing(repo: Repo, employee: Person, now: datetime) -> bool:
+    assert employee.id is not None
+    current = repo.active_pairing_of(employee.id)
+    if current is None:
+        return False
+    current.ended_at = now
+    current.nudge_at = None
+    repo.add(current)
+    return True
+
+
+def _upsert_people(
+    repo: Repo,
+    team_id: str,
+    rows: Sequence[OrgRow],
+    profiles: Mapping[str, Profile | None],
+    known: Mapping[int, Person],
+    now: datetime,
+    report: ImportReport,
+) -> dict[str, Person]:
+    """Everyone the file names as a Person, keyed by Slack ID; new ones are inserted in one flush."""
+    languages: dict[str, str] = {}
+    wanted: dict[str, Profile] = {}
+    for row in rows:
+        for identity in (row.employee, row.manager):
+            profile = profiles.get(identity) if identity else None
+            if profile is not None:
+                wanted.setdefault(profile.slack_user_id, profile)
+        employee = profiles.get(row.employee)
+        if row.language and employee is not None:
+            languages[employee.slack_user_id] = row.language
+
+    people = {p.slack_user_id: p for p in known.values() if p.team_id == team_id}
+    people.update(_people_by_slack(repo, team_id, [s for s in wanted if s not in people]))
+    new: list[Person] = []
+    for slack_id, profile in wanted.items():
+        person = people.get(slack_id)
+        if person is None:
+            person = Person(team_id=team_id, slack_user_id=slack_id, created_at=now)
+            new.append(person)
+            _sync_person(person, profile, languages.get(slack_id))
+        elif _sync_person(person, profile, languages.get(slack_id)):
+            report.people_updated += 1
+        people[slack_id] = person
+    if new:
+        repo.session.add_all(new)
+        repo.session.flush()
+        report.people_created = len(new)
+    return people
+
+
+def _people_by_slack(repo: Repo, team_id: str, slack_ids: Sequence[str]) -> dict[str, Person]:
+    """People by Slack ID in a few IN queries rather than one query each; chunked to stay below the
+    bound-parameter limits of SQLite and PostgreSQL."""
+    found: dict[str, Person] = {}
+    for start in range(0, len(slack_ids), 500):
+        chunk = slack_ids[start : start + 500]
+        query = select(Person).where(Person.team_id == team_id, col(Person.slack_user_id).in_(chunk))
+        found.update((p.slack_user_id, p) for p in repo.session.exec(query).all())
+    return found
+
+
+def _sync_person(person: Person, profile: Profile, language: str | None) -> bool:
+    """Copy what Slack says onto the person; True when anything changed. Untouched attributes keep an
+    unchanged re-import from writing (and from bumping anything) at all."""
+    wanted: dict[str, object] = {
+        "email": profile.email.lower() if profile.email else person.email,
+        "name": profile.display_name,
+        "tz": profile.tz or person.tz,
+        "slack_locale": profile.locale or person.slack_locale,
+        "active": True,
+    }
+    if language:
+        wanted["language"] = language
+    changed = False
+    for attribute, value in wanted.items():
+        if getattr(person, attribute) != value:
+            setattr(person, attribute, value)
+            changed = True
+    return changed
