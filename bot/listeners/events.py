@@ -17,7 +17,6 @@ from storage import outbox
 
 def register(app: App) -> None:
     app.event({"type": "message", "channel_type": "im"})(on_dm)
-    app.event("message")(ignore_other_messages)
     app.event("app_uninstalled")(on_gone)
     app.event("tokens_revoked")(on_gone)
 
@@ -41,10 +40,6 @@ def on_dm(event: dict[str, Any], body: dict[str, Any], context: BoltContext, cli
         else:
             blocks, text = render_reply(reply, c)
     say(blocks=blocks, text=text)
-
-
-def ignore_other_messages() -> None:
-    """Channel messages are not for mal; acknowledging them keeps Bolt from warning about them."""
 
 
 def on_gone(body: dict[str, Any], context: BoltContext) -> None:
