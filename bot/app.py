@@ -40,7 +40,7 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
     )
 
     @app.middleware
-    def provide_services(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 (Bolt's name)
+    def provide_services(context: BoltContext, next: Callable[[], None]) -> None:
         context["mal"] = svc
         next()
 

@@ -28,16 +28,19 @@ def _require_schema(svc: Services) -> None:
         current = MigrationContext.configure(conn).get_current_revision()
     head = ScriptDirectory.from_config(alembic_config(svc.engine)).get_current_head()
     if current != head:
-        raise SettingsError(f"The database is not at the newest schema ({current or 'empty'} ≠ {head}). "
-                            "Run `mal-bot migrate` first.")
+        raise SettingsError(
+            f"The database is not at the newest schema ({current or 'empty'} ≠ {head}). Run `mal-bot migrate` first."
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     socket_mode = not args.http
     settings = load_settings(require_slack=True, socket_mode=socket_mode)
     if socket_mode and not settings.app_token:
-        raise SettingsError("Missing environment variables:\n  SLACK_APP_TOKEN (xapp-..., for Socket Mode)\n"
-                            "Or start in HTTP mode: mal-bot run --http --port 3000")
+        raise SettingsError(
+            "Missing environment variables:\n  SLACK_APP_TOKEN (xapp-..., for Socket Mode)\n"
+            "Or start in HTTP mode: mal-bot run --http --port 3000"
+        )
     from bot.app import create_app
     from bot.gateway import SlackGateway, bulk_client
     from bot.scheduler import start_scheduler
@@ -92,9 +95,15 @@ def cmd_tick(args: argparse.Namespace) -> int:
     _require_schema(svc)
     report = tick(svc, SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url)))
     t = translator(settings.mal_locale)
-    print(t._("Planned {planned} messages; sent {sent}, deferred {deferred}, dropped {dropped}.",
-              planned=report.plan.planned, sent=report.drain.sent, deferred=report.drain.deferred,
-              dropped=report.drain.cancelled + report.drain.dead))
+    print(
+        t._(
+            "Planned {planned} messages; sent {sent}, deferred {deferred}, dropped {dropped}.",
+            planned=report.plan.planned,
+            sent=report.drain.sent,
+            deferred=report.drain.deferred,
+            dropped=report.drain.cancelled + report.drain.dead,
+        )
+    )
     return 0
 
 
@@ -116,7 +125,9 @@ def cmd_import_org(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mal-bot", description="mal: monthly 1:1s, preparation and follow-up in Slack")
+    parser = argparse.ArgumentParser(
+        prog="mal-bot", description="mal: monthly 1:1s, preparation and follow-up in Slack"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot (Socket Mode with SLACK_APP_TOKEN, or --http)")
     run.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz over HTTP")

@@ -80,14 +80,22 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
     return report
 
 
-def _settle(svc: Services, row_id: int, team_id: str, recipient: str, attempts: int, worker: str,
-            result: SendResult, report: DrainReport) -> None:
+def _settle(
+    svc: Services,
+    row_id: int,
+    team_id: str,
+    recipient: str,
+    attempts: int,
+    worker: str,
+    result: SendResult,
+    report: DrainReport,
+) -> None:
     now = svc.clock.now()
     if result.outcome == "sent":
         outbox.mark_sent(svc.engine, row_id, worker, now, result.ts)
         report.sent += 1
     elif result.outcome == "retry" and attempts < MAX_ATTEMPTS:
-        backoff = max(result.retry_after, 2.0 ** attempts)
+        backoff = max(result.retry_after, 2.0**attempts)
         outbox.mark_retry(svc.engine, row_id, worker, now + timedelta(seconds=backoff), result.error)
         report.deferred += 1
     elif result.outcome == "recipient_gone":

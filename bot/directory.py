@@ -6,6 +6,7 @@ looked up once, and a person named once by e-mail and once by ID costs one ``use
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -83,9 +84,7 @@ class Directory:
         """Page through the whole workspace once; afterwards anyone not seen does not exist."""
         cursor: str | None = None
         while True:
-            response = self._call(
-                lambda c=cursor: self._client.users_list(limit=PAGE_SIZE, cursor=c, include_locale=True)
-            )
+            response = self._call(partial(self._client.users_list, limit=PAGE_SIZE, cursor=cursor, include_locale=True))
             for user in response.get("members") or []:
                 self._remember(profile_of(user))
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
@@ -101,7 +100,7 @@ class Directory:
 
     def _users_info(self, user_id: str) -> Profile | None:
         try:
-            response = self._call(lambda: self._client.users_info(user=user_id, include_locale=True))
+            response = self._call(partial(self._client.users_info, user=user_id, include_locale=True))
         except SlackApiError as exc:
             if _error(exc) in NOT_FOUND:
                 return None
@@ -113,7 +112,7 @@ class Directory:
 
     def _lookup_email(self, email: str) -> str | None:
         try:
-            response = self._call(lambda: self._client.users_lookupByEmail(email=email))
+            response = self._call(partial(self._client.users_lookupByEmail, email=email))
         except SlackApiError as exc:
             if _error(exc) in NOT_FOUND:
                 return None

@@ -12,10 +12,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-RECIPIENT_GONE = frozenset({"user_not_found", "user_disabled", "user_not_visible", "cannot_dm_bot", "is_archived",
-                            "channel_not_found", "not_in_channel"})
-WORKSPACE_GONE = frozenset({"token_revoked", "invalid_auth", "account_inactive", "not_authed", "team_access_not_granted",
-                            "app_uninstalled"})
+RECIPIENT_GONE = frozenset(
+    {
+        "user_not_found",
+        "user_disabled",
+        "user_not_visible",
+        "cannot_dm_bot",
+        "is_archived",
+        "channel_not_found",
+        "not_in_channel",
+    }
+)
+WORKSPACE_GONE = frozenset(
+    {"token_revoked", "invalid_auth", "account_inactive", "not_authed", "team_access_not_granted", "app_uninstalled"}
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,9 @@ class SendResult:
 
 
 def bulk_client(token: str, base_url: str) -> WebClient:
-    return WebClient(token=token, base_url=base_url, timeout=10,
-                     retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)])
+    return WebClient(
+        token=token, base_url=base_url, timeout=10, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)]
+    )
 
 
 class SlackGateway:

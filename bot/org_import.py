@@ -92,10 +92,10 @@ def format_report(report: ImportReport, t: Translator) -> str:
     """The CLI's output: one summary line, then the problems numbered so an admin can tick them off."""
     if report.ok:
         return t.ngettext(
-            "{n} row imported: {created} new pairings, {moved} moved, {updated} updated, "
-            "{unchanged} unchanged, {ended} ended; {people} new people.",
-            "{n} rows imported: {created} new pairings, {moved} moved, {updated} updated, "
-            "{unchanged} unchanged, {ended} ended; {people} new people.",
+            "{n} row imported. Pairings: {created} new, {moved} moved, {updated} updated, "
+            "{unchanged} unchanged, {ended} ended. People: {people} new.",
+            "{n} rows imported. Pairings: {created} new, {moved} moved, {updated} updated, "
+            "{unchanged} unchanged, {ended} ended. People: {people} new.",
             report.rows,
             created=report.created,
             moved=report.moved,

@@ -29,7 +29,9 @@ def _carried(repo: Repo, svc: Services, viewer: Person, employee: Person) -> lis
     return list(result.items) if isinstance(result, action_flows.ActionList) else []
 
 
-def render(repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person: Person, now: datetime) -> Rendered | None:
+def render(
+    repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person: Person, now: datetime
+) -> Rendered | None:
     t = svc.t(person)
     if "meeting_id" in payload:
         ctx = checkin.context(repo, int(payload["meeting_id"]))
@@ -38,15 +40,19 @@ def render(repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person
         if kind == "nudge":
             return Rendered(t._("Time for your 1:1 with {name}", name=ctx.employee.name), views.nudge(ctx, t))
         if kind == "invite":
-            return Rendered(t._("Invitation to your 1:1 with {name}", name=ctx.manager.name),
-                            views.invitation(ctx, t, _carried(repo, svc, ctx.employee, ctx.employee)))
+            return Rendered(
+                t._("Invitation to your 1:1 with {name}", name=ctx.manager.name),
+                views.invitation(ctx, t, _carried(repo, svc, ctx.employee, ctx.employee)),
+            )
         if kind == "prep_reminder":
             return Rendered(t._("Prepare for your 1:1 with {name}", name=ctx.manager.name), views.prep_reminder(ctx, t))
         if kind == "brief":
             assert ctx.meeting.id is not None
             shared = checkin.summary(repo, ctx.meeting).items if ctx.meeting.prep_shared_at else ()
-            return Rendered(t._("Tomorrow's 1:1 with {name}", name=ctx.employee.name),
-                            views.brief(ctx, t, list(shared), _carried(repo, svc, ctx.manager, ctx.employee)))
+            return Rendered(
+                t._("Tomorrow's 1:1 with {name}", name=ctx.employee.name),
+                views.brief(ctx, t, list(shared), _carried(repo, svc, ctx.manager, ctx.employee)),
+            )
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)
             return Rendered(t._("What have we agreed? Who does what, when?"), views.followup(ctx, t))
@@ -62,8 +68,10 @@ def render(repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person
         overdue = [i for i in _own(repo, svc, person) if i.overdue and i.owner.id == person.id]
         if not overdue:
             return None
-        return Rendered(t.ngettext("{n} overdue action", "{n} overdue actions", len(overdue)),
-                        action_views.digest(overdue, t, person))
+        return Rendered(
+            t.ngettext("{n} overdue action", "{n} overdue actions", len(overdue)),
+            action_views.digest(overdue, t, person),
+        )
     return None
 
 

@@ -19,8 +19,15 @@ JOB_ID = "mal-tick"
 def start_scheduler(svc: Services, gateway: SlackGateway, every_seconds: int = 60) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
-        tick, IntervalTrigger(seconds=every_seconds), args=[svc, gateway], id=JOB_ID, replace_existing=True,
-        misfire_grace_time=300, coalesce=True, max_instances=1, next_run_time=datetime.now(UTC),
+        tick,
+        IntervalTrigger(seconds=every_seconds),
+        args=[svc, gateway],
+        id=JOB_ID,
+        replace_existing=True,
+        misfire_grace_time=300,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),
     )
     scheduler.start()
 

@@ -32,7 +32,9 @@ class Services:
 
     @property
     def plan_settings(self) -> PlanSettings:
-        return PlanSettings(hours=self.hours, tz=self.settings.mal_timezone, lead_days=self.settings.mal_invite_lead_days)
+        return PlanSettings(
+            hours=self.hours, tz=self.settings.mal_timezone, lead_days=self.settings.mal_invite_lead_days
+        )
 
     @contextmanager
     def unit(self) -> Iterator[Repo]:

@@ -63,8 +63,11 @@ def list_for(repo: Repo, viewer: Person, today: date, employee: Person | None = 
             return Refused("not_your_report")
         assert employee.id is not None
         actions = repo.open_actions_for_employees([employee.id])
-        return ActionList(role="manager" if employee.id != viewer.id else "employee",
-                          items=_items(repo, actions, today), filtered_to=employee)
+        return ActionList(
+            role="manager" if employee.id != viewer.id else "employee",
+            items=_items(repo, actions, today),
+            filtered_to=employee,
+        )
     reports = repo.reports_of(viewer.id)
     own = repo.open_actions_for_employees([viewer.id]) + repo.open_actions_owned_by(viewer.id)
     if reports:
@@ -121,8 +124,7 @@ def add(
     )
     repo.add(action)
     assert action.id is not None
-    repo.record_action_event(ActionEvent(action_id=action.id, kind="created", by_id=actor.id, at=now,
-                                         new_due=due))
+    repo.record_action_event(ActionEvent(action_id=action.id, kind="created", by_id=actor.id, at=now, new_due=due))
     return Added(action, owner, employee)
 
 
@@ -151,9 +153,7 @@ def close(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed |
     return Changed(action, changed=True)
 
 
-def postpone(
-    repo: Repo, actor: Person, action_id: int, new_due: date, now: datetime, today: date
-) -> Changed | Refused:
+def postpone(repo: Repo, actor: Person, action_id: int, new_due: date, now: datetime, today: date) -> Changed | Refused:
     action = repo.action(action_id)
     if action is None:
         return Refused("not_found")

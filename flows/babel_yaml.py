@@ -21,9 +21,7 @@ def _walk(node: yaml.Node) -> Iterator[tuple[int, str]]:
                 and value.value
             ):
                 yield value.start_mark.line + 1, value.value
-            elif isinstance(key, yaml.ScalarNode) and key.value == "choices" and isinstance(
-                value, yaml.SequenceNode
-            ):
+            elif isinstance(key, yaml.ScalarNode) and key.value == "choices" and isinstance(value, yaml.SequenceNode):
                 for item in value.value:
                     if isinstance(item, yaml.ScalarNode):
                         yield item.start_mark.line + 1, item.value

@@ -67,9 +67,7 @@ def lead_days(cadence: str, configured: int) -> int:
 def window_trigger(cadence: str, anchor: date, tz: str) -> CalendarIntervalTrigger:
     if cadence not in CADENCES:
         raise ValueError(f"unknown cadence {cadence!r}")
-    return CalendarIntervalTrigger(
-        **CADENCES[cadence], hour=WINDOW_HOUR, start_date=anchor, timezone=ZoneInfo(tz)
-    )
+    return CalendarIntervalTrigger(**CADENCES[cadence], hour=WINDOW_HOUR, start_date=anchor, timezone=ZoneInfo(tz))
 
 
 def default_anchor(now: datetime, tz: str, lead: int) -> date:
@@ -121,9 +119,7 @@ def _slot_trigger(hours: WorkingHours, tz: str) -> CronTrigger:
     )
 
 
-def next_slot(
-    after: datetime, tz: str | None, hours: WorkingHours, away_until: date | None = None
-) -> datetime:
+def next_slot(after: datetime, tz: str | None, hours: WorkingHours, away_until: date | None = None) -> datetime:
     """The first moment at or after ``after`` when a person may be messaged.
 
     The cron trigger yields the next weekday minute inside working hours in the person's zone (DST

@@ -108,8 +108,7 @@ def invite(
     mgr_country = cadence.country_for(mgr.tz, hours.country)
     local_day = when.astimezone(ZoneInfo(emp.tz or "Europe/Oslo")).date()
     remind_day = cadence.working_days_before(local_day, 2, emp_country)
-    brief_day = cadence.working_days_before(when.astimezone(ZoneInfo(mgr.tz or "Europe/Oslo")).date(), 1,
-                                            mgr_country)
+    brief_day = cadence.working_days_before(when.astimezone(ZoneInfo(mgr.tz or "Europe/Oslo")).date(), 1, mgr_country)
     duration = timedelta(minutes=template(meeting.template).duration_minutes)
 
     def morning(day: object, person: Person) -> datetime:
@@ -117,8 +116,14 @@ def invite(
 
     planned = [
         plan_for(emp, f"invite:{meeting.id}:{stamp}", "invite", payload, now, hours),
-        plan_for(emp, f"prep-reminder:{meeting.id}:{stamp}", "prep_reminder", payload,
-                 max(morning(remind_day, emp), now), hours),
+        plan_for(
+            emp,
+            f"prep-reminder:{meeting.id}:{stamp}",
+            "prep_reminder",
+            payload,
+            max(morning(remind_day, emp), now),
+            hours,
+        ),
         plan_for(mgr, f"brief:{meeting.id}:{stamp}", "brief", payload, max(morning(brief_day, mgr), now), hours),
         plan_for(emp, f"followup:{meeting.id}:{stamp}:{emp.id}", "followup", payload, when + duration, hours),
         plan_for(mgr, f"followup:{meeting.id}:{stamp}:{mgr.id}", "followup", payload, when + duration, hours),
@@ -158,8 +163,14 @@ def snooze(
     later = now + timedelta(days=7)
     ctx.meeting.snoozed_until = later
     repo.add(ctx.meeting)
-    return plan_for(manager, f"nudge:{meeting_id}:snooze:{later.date().isoformat()}", "nudge",
-                    {"meeting_id": meeting_id}, later, hours)
+    return plan_for(
+        manager,
+        f"nudge:{meeting_id}:snooze:{later.date().isoformat()}",
+        "nudge",
+        {"meeting_id": meeting_id},
+        later,
+        hours,
+    )
 
 
 # --- the employee's preparation ---------------------------------------------------------------------------
@@ -279,8 +290,11 @@ def _resumable(repo: Repo, employee: Person) -> Meeting | None:
     pairing = repo.active_pairing_of(employee.id or 0)
     if pairing is None or pairing.id is None:
         return None
-    candidates = [m for m in repo.meetings_of_pairings([pairing.id])
-                  if m.status == "invited" and m.prep_status in ("paused", "invited", "not_started")]
+    candidates = [
+        m
+        for m in repo.meetings_of_pairings([pairing.id])
+        if m.status == "invited" and m.prep_status in ("paused", "invited", "not_started")
+    ]
     return candidates[-1] if candidates else None
 
 
@@ -323,9 +337,7 @@ def share(repo: Repo, employee: Person, meeting_id: int, now: datetime) -> Summa
 # --- after the meeting ----------------------------------------------------------------------------------
 
 
-def evaluate(
-    repo: Repo, person: Person, meeting_id: int, answers: dict[str, str], now: datetime
-) -> bool | Refused:
+def evaluate(repo: Repo, person: Person, meeting_id: int, answers: dict[str, str], now: datetime) -> bool | Refused:
     """Store one evaluation per person and meeting; False when it was already given."""
     meeting = repo.meeting(meeting_id)
     if meeting is None:

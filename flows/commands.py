@@ -75,8 +75,7 @@ def parse(text: str) -> Command:
             return Command("error", error="add_usage")
         user = mention(rest[0])
         if user is None:
-            return Command("error", error="unknown_user" if rest[0].startswith("@") else "add_usage",
-                           arg=rest[0])
+            return Command("error", error="unknown_user" if rest[0].startswith("@") else "add_usage", arg=rest[0])
         body = " ".join(rest[1:]).strip()
         if not body:
             return Command("error", error="add_usage")

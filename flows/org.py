@@ -9,7 +9,7 @@ Slack and no network.
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -93,7 +93,9 @@ LANGUAGE_ALIASES: dict[str, str] = {
 }
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# Slack user IDs: U or W, then upper-case letters and digits. Requiring a digit keeps a plain name such
+# as "Ulrik" from passing for one, so it is reported as "not an identity" rather than "unknown ID".
+_SLACK_ID = re.compile(r"^[UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{2,}$")
 
 
 class ProblemKind(StrEnum):
@@ -237,7 +239,7 @@ def _column_of(cell: str) -> str | None:
 def _delimiter(text: str) -> str:
     """Excel writes ';' where the decimal comma is ',' (Norway, Sweden) and ',' elsewhere; the header
     line tells which, since column names contain neither."""
-    first = text.split("\n", 1)[0]
+    first = next((line for line in text.splitlines() if line.strip()), "")
     counts = {d: first.count(d) for d in (";", ",", "\t")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
@@ -269,63 +271,15 @@ def parse(text: str, t: Translator) -> ParsedFile:
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     problems: list[Problem] = []
-    header: list[str] | None = None
-    while header is None:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return ParsedFile(
-                [],
-                [
-                    Problem(
-                        ProblemKind.EMPTY_FILE,
-                        t._("The file is empty: it needs a header line with the columns employee and manager."),
-                    )
-                ],
-            )
-        except csv.Error as exc:
-            return ParsedFile([], [_csv_problem(reader.line_num, exc, t)])
-        if any(c.strip() for c in cells):
-            header = cells
-    header_line = reader.line_num
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        column = _column_of(cell)
-        if column is None:
-            continue
-        if column in columns:
-            problems.append(
-                Problem(
-                    ProblemKind.DUPLICATE_COLUMN,
-                    t._(
-                        "Line {line}: the header has more than one {column} column ({first} and {second})",
-                        line=header_line,
-                        column=column,
-                        first=header[columns[column]].strip(),
-                        second=cell.strip(),
-                    ),
-                    (header_line,),
-                )
-            )
-            continue
-        columns[column] = index
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        shown = delimiter.join(c.strip() for c in header)
-        problems.append(
-            Problem(
-                ProblemKind.MISSING_COLUMNS,
-                t.ngettext(
-                    "Line {line}: the header ({header}) has no {columns} column",
-                    "Line {line}: the header ({header}) has no {columns} columns",
-                    len(missing),
-                    line=header_line,
-                    header=shown,
-                    columns=" / ".join(missing),
-                ),
-                (header_line,),
-            )
-        )
+    try:
+        header = next((cells for cells in reader if any(c.strip() for c in cells)), None)
+    except csv.Error as exc:
+        return ParsedFile([], [_csv_problem(reader.line_num, exc, t)])
+    if header is None:
+        message = t._("The file is empty: it needs a header line with the columns employee and manager.")
+        return ParsedFile([], [Problem(ProblemKind.EMPTY_FILE, message)])
+    columns = _columns(header, reader.line_num, delimiter, problems, t)
+    if columns is None:
         return ParsedFile([], problems)
 
     rows: list[OrgRow] = []
@@ -338,77 +292,95 @@ def parse(text: str, t: Translator) -> ParsedFile:
         except csv.Error as exc:
             problems.append(_csv_problem(line, exc, t))
             break
-        if not any(c.strip() for c in cells):
-            continue
-        row = _row(line, cells, columns, problems, t)
-        if row is not None:
-            rows.append(row)
+        if any(c.strip() for c in cells):
+            row = _row(line, cells, columns, problems, t)
+            if row is not None:
+                rows.append(row)
     return ParsedFile(rows, problems)
 
 
-def _csv_problem(line: int, exc: csv.Error, t: Translator) -> Problem:
-    return Problem(
-        ProblemKind.UNREADABLE,
-        t._("Line {line}: the line is not valid CSV ({reason})", line=line, reason=str(exc)),
-        (line,),
+def _columns(
+    header: list[str], line: int, delimiter: str, problems: list[Problem], t: Translator
+) -> dict[str, int] | None:
+    """Column positions by canonical name; None when a required column is missing, since no row can
+    then be read the way the admin meant it."""
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        column = _column_of(cell)
+        if column is None:
+            continue
+        if column not in columns:
+            columns[column] = index
+            continue
+        message = t._(
+            "Line {line}: the header has more than one {column} column ({first} and {second})",
+            line=line,
+            column=column,
+            first=header[columns[column]].strip(),
+            second=cell.strip(),
+        )
+        problems.append(Problem(ProblemKind.DUPLICATE_COLUMN, message, (line,)))
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if not missing:
+        return columns
+    message = t.ngettext(
+        "Line {line}: the header ({header}) is missing the column {columns}",
+        "Line {line}: the header ({header}) is missing the columns {columns}",
+        len(missing),
+        line=line,
+        header=delimiter.join(c.strip() for c in header),
+        columns=", ".join(missing),
     )
+    problems.append(Problem(ProblemKind.MISSING_COLUMNS, message, (line,)))
+    return None
+
+
+def _csv_problem(line: int, exc: csv.Error, t: Translator) -> Problem:
+    message = t._("Line {line}: the line is not valid CSV ({reason})", line=line, reason=str(exc))
+    return Problem(ProblemKind.UNREADABLE, message, (line,))
 
 
 def _row(
     line: int, cells: list[str], columns: Mapping[str, int], problems: list[Problem], t: Translator
 ) -> OrgRow | None:
+    """The row, or None when there is no usable employee; problems found on the way are collected, so
+    a line with three mistakes shows all three."""
+
     def cell(column: str) -> str:
         index = columns.get(column)
         return cells[index].strip() if index is not None and index < len(cells) else ""
 
     raw_employee, raw_manager = cell("employee"), cell("manager")
     raw_cadence, raw_language = cell("cadence"), cell("language")
-    usable = True
     employee = normalise_identity(raw_employee)
     if not raw_employee:
-        problems.append(
-            Problem(ProblemKind.EMPTY_EMPLOYEE, t._("Line {line}: the employee cell is empty", line=line), (line,))
-        )
-        usable = False
+        message = t._("Line {line}: the employee cell is empty", line=line)
+        problems.append(Problem(ProblemKind.EMPTY_EMPLOYEE, message, (line,)))
     elif employee is None:
         problems.append(_not_identity(line, raw_employee, t))
-        usable = False
     manager = normalise_identity(raw_manager) if raw_manager else None
     if raw_manager and manager is None:
         problems.append(_not_identity(line, raw_manager, t))
     cadence = _cadence(raw_cadence) if raw_cadence else None
     if raw_cadence and cadence is None:
-        problems.append(
-            Problem(
-                ProblemKind.UNKNOWN_CADENCE,
-                t._(
-                    "Line {line}: unknown cadence {value} (use weekly, biweekly, monthly or quarterly)",
-                    line=line,
-                    value=raw_cadence,
-                ),
-                (line,),
-            )
+        message = t._(
+            "Line {line}: unknown cadence {value} (use weekly, biweekly, monthly or quarterly)",
+            line=line,
+            value=raw_cadence,
         )
+        problems.append(Problem(ProblemKind.UNKNOWN_CADENCE, message, (line,)))
     language = _language(raw_language) if raw_language else None
     if raw_language and language is None:
-        problems.append(
-            Problem(
-                ProblemKind.UNKNOWN_LANGUAGE,
-                t._("Line {line}: unknown language {value} (use nb, nn, sv or en)", line=line, value=raw_language),
-                (line,),
-            )
-        )
-    if not usable or employee is None:
+        message = t._("Line {line}: unknown language {value} (use nb, nn, sv or en)", line=line, value=raw_language)
+        problems.append(Problem(ProblemKind.UNKNOWN_LANGUAGE, message, (line,)))
+    if employee is None:
         return None
     return OrgRow(line=line, employee=employee, manager=manager, cadence=cadence, language=language)
 
 
 def _not_identity(line: int, value: str, t: Translator) -> Problem:
-    return Problem(
-        ProblemKind.NOT_AN_IDENTITY,
-        t._("Line {line}: {value} is neither an e-mail address nor a Slack user ID", line=line, value=value),
-        (line,),
-    )
+    message = t._("Line {line}: {value} is neither an e-mail address nor a Slack user ID", line=line, value=value)
+    return Problem(ProblemKind.NOT_AN_IDENTITY, message, (line,))
 
 
 # --- checking the file against Slack and the current organisation ------------------------------------
@@ -431,12 +403,15 @@ def check(
     ``existing`` maps Slack IDs of employees to their current manager's Slack ID; people the file does
     not mention keep that manager, so a cycle may run through them.
     """
-    problems = _unresolved(rows, profiles, t)
 
     def key(identity: str) -> str:
         profile = profiles.get(identity)
         return profile.slack_user_id if profile is not None else identity
 
+    problems = _unresolved(rows, profiles, t)
+    edges, line_of = _edges(rows, key, problems, t)
+    graph: dict[str, str] = {e: m for e, m in existing.items() if e not in edges}
+    graph.update({e: m for e, m in edges.items() if m is not None})
     labels: dict[str, str] = {}
     for row in rows:
         labels.setdefault(key(row.employee), row.employee)
@@ -445,60 +420,47 @@ def check(
     for slack_id, label in (existing_labels or {}).items():
         labels.setdefault(slack_id, label)
 
-    first_line: dict[str, int] = {}
+    for cycle in find_cycles(graph):
+        lines = sorted(line_of[p] for p in cycle if p in line_of)
+        if not lines:
+            continue  # already in the database; not this file's doing
+        message = t.ngettext(
+            "Line {lines}: reporting cycle {chain} (→ means “reports to”)",
+            "Lines {lines}: reporting cycle {chain} (→ means “reports to”)",
+            len(lines),
+            lines=_lines(lines),
+            chain=" → ".join(labels.get(p, p) for p in [*cycle, cycle[0]]),
+        )
+        problems.append(Problem(ProblemKind.CYCLE, message, tuple(lines)))
+    return problems
+
+
+def _edges(
+    rows: Sequence[OrgRow], key: Callable[[str], str], problems: list[Problem], t: Translator
+) -> tuple[dict[str, str | None], dict[str, int]]:
+    """Each employee's manager as the file says (None: no manager), and the line saying it. A repeated
+    employee or a self-manager is reported and left out, so it cannot also show up as a cycle."""
     edges: dict[str, str | None] = {}
     line_of: dict[str, int] = {}
     for row in rows:
         employee = key(row.employee)
-        if employee in first_line:
-            problems.append(
-                Problem(
-                    ProblemKind.DUPLICATE_EMPLOYEE,
-                    t._(
-                        "Line {line}: {employee} is already listed on line {first}",
-                        line=row.line,
-                        employee=row.employee,
-                        first=first_line[employee],
-                    ),
-                    (first_line[employee], row.line),
-                )
+        if employee in line_of:
+            message = t._(
+                "Line {line}: {employee} is already listed on line {first}",
+                line=row.line,
+                employee=row.employee,
+                first=line_of[employee],
             )
+            problems.append(Problem(ProblemKind.DUPLICATE_EMPLOYEE, message, (line_of[employee], row.line)))
             continue
-        first_line[employee] = row.line
+        line_of[employee] = row.line
         manager = key(row.manager) if row.manager else None
         if manager == employee:
-            problems.append(
-                Problem(
-                    ProblemKind.SELF_MANAGER,
-                    t._("Line {line}: {employee} cannot be their own manager", line=row.line, employee=row.employee),
-                    (row.line,),
-                )
-            )
+            message = t._("Line {line}: {employee} cannot be their own manager", line=row.line, employee=row.employee)
+            problems.append(Problem(ProblemKind.SELF_MANAGER, message, (row.line,)))
             manager = None
         edges[employee] = manager
-        line_of[employee] = row.line
-
-    graph: dict[str, str] = {e: m for e, m in existing.items() if e not in edges}
-    graph.update({e: m for e, m in edges.items() if m is not None})
-    for cycle in find_cycles(graph):
-        lines = sorted(line_of[p] for p in cycle if p in line_of)
-        if not lines:
-            continue
-        chain = " → ".join(labels.get(p, p) for p in [*cycle, cycle[0]])
-        problems.append(
-            Problem(
-                ProblemKind.CYCLE,
-                t.ngettext(
-                    "Line {lines}: reporting cycle {chain}",
-                    "Lines {lines}: reporting cycle {chain}",
-                    len(lines),
-                    lines=_lines(lines),
-                    chain=chain,
-                ),
-                tuple(lines),
-            )
-        )
-    return problems
+    return edges, line_of
 
 
 def _unresolved(rows: Sequence[OrgRow], profiles: Mapping[str, Profile | None], t: Translator) -> list[Problem]:

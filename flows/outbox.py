@@ -34,8 +34,15 @@ def plan_for(
 def enqueue(repo: Repo, planned: list[Planned] | tuple[Planned, ...], now: datetime) -> int:
     """Store planned messages; returns how many were new (a repeated plan adds nothing)."""
     return sum(
-        repo.enqueue(key=p.key, team_id=p.team_id, recipient=p.recipient, kind=p.kind, payload=p.payload,
-                     not_before=p.not_before, now=now)
+        repo.enqueue(
+            key=p.key,
+            team_id=p.team_id,
+            recipient=p.recipient,
+            kind=p.kind,
+            payload=p.payload,
+            not_before=p.not_before,
+            now=now,
+        )
         for p in planned
     )
 

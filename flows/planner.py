@@ -54,11 +54,18 @@ def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
         window = cadence.Window(pairing.next_window_at, pairing.nudge_at or now)
         if not pairing.paused and manager.active and employee.active:
             meeting = repo.ensure_meeting(
-                pairing.id, window.period, template=pairing.template, window_start=window.start, created_at=now,
+                pairing.id,
+                window.period,
+                template=pairing.template,
+                window_start=window.start,
+                created_at=now,
                 status="planned",
             )
-            count += enqueue(repo, [plan_for(manager, f"nudge:{meeting.id}", "nudge",
-                                             {"meeting_id": meeting.id}, now, cfg.hours)], now)
+            count += enqueue(
+                repo,
+                [plan_for(manager, f"nudge:{meeting.id}", "nudge", {"meeting_id": meeting.id}, now, cfg.hours)],
+                now,
+            )
         nxt = cadence.following_window(pairing.cadence, pairing.anchor, tz, lead, window.start)
         pairing.next_window_at, pairing.nudge_at = nxt.start, nxt.nudge_at
         if pairing.nudge_at <= now:  # far behind (a long outage): skip to the first window still ahead
@@ -86,9 +93,16 @@ def _plan_due_reminders(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
         country = cadence.country_for(owner.tz, cfg.hours.country)
         remind_day = cadence.working_days_before(action.due, REMINDER_WORKING_DAYS, country)
         if action.due >= today and owner.active:
-            planned.append(plan_for(owner, f"due:{action.id}:{action.due.isoformat()}", "due_reminder",
-                                    {"action_id": action.id, "due": action.due.isoformat()},
-                                    max(_morning(remind_day, owner, cfg), now), cfg.hours))
+            planned.append(
+                plan_for(
+                    owner,
+                    f"due:{action.id}:{action.due.isoformat()}",
+                    "due_reminder",
+                    {"action_id": action.id, "due": action.due.isoformat()},
+                    max(_morning(remind_day, owner, cfg), now),
+                    cfg.hours,
+                )
+            )
         action.reminder_for_due = action.due
         repo.add(action)
     return enqueue(repo, planned, now)
@@ -100,10 +114,16 @@ def _plan_digests(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
     owner_ids = repo.owners_with_overdue(today)
     owners = repo.people(owner_ids)
     planned = [
-        plan_for(o, f"digest:{o.id}:{cadence.iso_week(now, o.tz or cfg.tz)}", "digest",
-                 {"person_id": o.id, "week": cadence.iso_week(now, o.tz or cfg.tz)},
-                 max(now, _monday_morning(now, o, cfg)), cfg.hours)
-        for o in owners.values() if o.active
+        plan_for(
+            o,
+            f"digest:{o.id}:{cadence.iso_week(now, o.tz or cfg.tz)}",
+            "digest",
+            {"person_id": o.id, "week": cadence.iso_week(now, o.tz or cfg.tz)},
+            max(now, _monday_morning(now, o, cfg)),
+            cfg.hours,
+        )
+        for o in owners.values()
+        if o.active
     ]
     return enqueue(repo, planned, now)
 
@@ -111,5 +131,6 @@ def _plan_digests(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
 def _monday_morning(now: datetime, person: Person, cfg: PlanSettings) -> datetime:
     local = now.astimezone(ZoneInfo(person.tz or cfg.tz))
     monday = local.date() - timedelta(days=local.weekday())
-    return datetime.combine(monday, time(cfg.hours.start.hour, cfg.hours.start.minute),
-                            tzinfo=ZoneInfo(person.tz or cfg.tz))
+    return datetime.combine(
+        monday, time(cfg.hours.start.hour, cfg.hours.start.minute), tzinfo=ZoneInfo(person.tz or cfg.tz)
+    )

@@ -61,8 +61,13 @@ def _questions(raw: Any, where: str) -> tuple[Question, ...]:
         if kind == "choice" and not choices:
             raise TemplateError(f"{where}[{i}]: a choice question needs 'choices'")
         out.append(
-            Question(key=str(item["key"]), text=str(item["text"]), kind=kind, choices=choices,
-                     core=bool(item.get("core", False)))
+            Question(
+                key=str(item["key"]),
+                text=str(item["text"]),
+                kind=kind,
+                choices=choices,
+                core=bool(item.get("core", False)),
+            )
         )
     return tuple(out)
 

@@ -53,8 +53,9 @@ def claim(engine: Engine, now: datetime, worker: str, limit: int = 50, lease: ti
                 got = session.execute(
                     sa.update(Outbox)
                     .where(col(Outbox.id) == oid, _claimable(now))
-                    .values(status="claimed", claimed_by=worker, lease_until=now + lease,
-                            attempts=col(Outbox.attempts) + 1)
+                    .values(
+                        status="claimed", claimed_by=worker, lease_until=now + lease, attempts=col(Outbox.attempts) + 1
+                    )
                     .returning(col(Outbox.id))
                 ).first()
                 if got is not None:
@@ -83,8 +84,16 @@ def mark_sent(engine: Engine, row_id: int, worker: str, now: datetime, ts: str |
 
 
 def mark_retry(engine: Engine, row_id: int, worker: str, not_before: datetime, error: str) -> bool:
-    return _finish(engine, row_id, worker, status="pending", not_before=not_before, error=error[:500],
-                   claimed_by=None, lease_until=None)
+    return _finish(
+        engine,
+        row_id,
+        worker,
+        status="pending",
+        not_before=not_before,
+        error=error[:500],
+        claimed_by=None,
+        lease_until=None,
+    )
 
 
 def mark_final(engine: Engine, row_id: int, worker: str, status: str, error: str) -> bool:

@@ -95,9 +95,7 @@ class Repo:
 
     def active_pairings(self, team_id: str) -> list[Pairing]:
         return list(
-            self.session.exec(
-                select(Pairing).where(Pairing.team_id == team_id, col(Pairing.ended_at).is_(None))
-            ).all()
+            self.session.exec(select(Pairing).where(Pairing.team_id == team_id, col(Pairing.ended_at).is_(None))).all()
         )
 
     def pairings_due(self, now: datetime, limit: int = 500) -> list[Pairing]:

@@ -51,8 +51,16 @@ def test_mal_lists_the_callers_own_open_actions(bot: Harness) -> None:
     bot.d.slash_command("UKARI", "")
     kari = bot.person("UKARI")
     with bot.repo() as repo:
-        actions.add(repo, kari, kari, what="Finish the course", due=date(2026, 12, 15), owner=kari,
-                    now=bot.clock.now(), today=date(2026, 11, 23))
+        actions.add(
+            repo,
+            kari,
+            kari,
+            what="Finish the course",
+            due=date(2026, 12, 15),
+            owner=kari,
+            now=bot.clock.now(),
+            today=date(2026, 11, 23),
+        )
     result = bot.d.slash_command("UKARI", "")
     shown = texts(result.json["blocks"])
     assert "Finish the course" in shown
@@ -147,21 +155,34 @@ def test_malformed_token_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_without_tokens_exits_with_a_message_not_a_traceback(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-    proc = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
     assert proc.returncode == 2
     assert "SLACK_BOT_TOKEN" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 def test_cli_migrate_then_tick_runs(tmp_path: Path, emulator: Any) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
-           "SLACK_BOT_TOKEN": "xoxb-emulator", "SLACK_API_URL": emulator.api_url, "MAL_LOCALE": "en"}
-    migrate_proc = subprocess.run([sys.executable, "-m", "bot", "migrate"], capture_output=True, text=True, env=env,
-                                  cwd=ROOT, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "SLACK_BOT_TOKEN": "xoxb-emulator",
+        "SLACK_API_URL": emulator.api_url,
+        "MAL_LOCALE": "en",
+    }
+    migrate_proc = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
     assert migrate_proc.returncode == 0, migrate_proc.stderr
-    tick_proc = subprocess.run([sys.executable, "-m", "bot", "tick", "--now", "2026-12-01T09:00:00+01:00"],
-                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    tick_proc = subprocess.run(
+        [sys.executable, "-m", "bot", "tick", "--now", "2026-12-01T09:00:00+01:00"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert tick_proc.returncode == 0, tick_proc.stderr
     assert "Planned 0 messages" in tick_proc.stdout
-

@@ -25,8 +25,9 @@ def register(app: App) -> None:
     app.view("action_postpone_submit")(on_postpone_submit)
 
 
-def _refresh(c: Caller, body: dict[str, Any], client: WebClient, respond: Respond, page: int = 0,
-             user: str = "") -> None:
+def _refresh(
+    c: Caller, body: dict[str, Any], client: WebClient, respond: Respond, page: int = 0, user: str = ""
+) -> None:
     """Show the changed state where the click came from: the Home tab, or the message (replaced)."""
     if (body.get("container") or {}).get("type") == "view" or (body.get("view") or {}).get("type") == "home":
         publish_home(c, client)
@@ -41,13 +42,17 @@ def _refresh(c: Caller, body: dict[str, Any], client: WebClient, respond: Respon
     respond(blocks=result, replace_original=True, text=c.t._("Your open actions"))
 
 
-def on_done(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient,
-            respond: Respond) -> None:
+def on_done(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     value = action.get("value", "")
     with caller(context, client, team_of(body), user_of(body)) as c:
-        result = actions.close(c.repo, c.person, int(value), c.svc.clock.now()) if value.isdigit() else \
-            actions.Refused("not_found")
+        result = (
+            actions.close(c.repo, c.person, int(value), c.svc.clock.now())
+            if value.isdigit()
+            else actions.Refused("not_found")
+        )
         if isinstance(result, actions.Refused):
             respond(text=notice(result.reason, c.t), response_type="ephemeral", replace_original=False)
             return
@@ -55,8 +60,9 @@ def on_done(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Bol
         _refresh(c, body, client, respond)
 
 
-def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient,
-            respond: Respond) -> None:
+def on_page(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     try:
         target = json.loads(action.get("value") or "{}")
@@ -67,8 +73,9 @@ def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Bol
         _refresh(c, body, client, respond, page=page, user=user)
 
 
-def on_postpone(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                client: WebClient, respond: Respond) -> None:
+def on_postpone(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     value = action.get("value", "")
     with caller(context, client, team_of(body), user_of(body)) as c:
@@ -77,12 +84,15 @@ def on_postpone(ack: Ack, body: dict[str, Any], action: dict[str, Any], context:
             respond(text=notice("not_yours", c.t), response_type="ephemeral", replace_original=False)
             return
         origin = {"response_url": body.get("response_url", "")}
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=views.postpone_modal(found.id, found.what, found.due, c.svc.today(c.person), c.t, origin))
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=views.postpone_modal(found.id, found.what, found.due, c.svc.today(c.person), c.t, origin),
+        )
 
 
-def on_postpone_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
-                       client: WebClient) -> None:
+def on_postpone_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
     raw = view["state"]["values"]["due"]["due"].get("selected_date") or ""
     with caller(context, client, team_of(body), user_of(body)) as c:

@@ -61,8 +61,9 @@ def _dm(client: WebClient, c: Caller, blocks: list[dict[str, Any]], text: str) -
 # --- manager: nudge buttons ------------------------------------------------------------------------------
 
 
-def on_invite_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                   client: WebClient, respond: Respond) -> None:
+def on_invite_open(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         ctx = _role_context(c, _meeting_id(action), "manager")
@@ -75,8 +76,9 @@ def on_invite_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], conte
         client.views_open(trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body)))
 
 
-def on_skip_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                 client: WebClient, respond: Respond) -> None:
+def on_skip_open(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         ctx = _role_context(c, _meeting_id(action), "manager")
@@ -86,8 +88,9 @@ def on_skip_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context
         client.views_open(trigger_id=body["trigger_id"], view=views.skip_modal(ctx.meeting.id, c.t, _origin(body)))
 
 
-def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient,
-              respond: Respond) -> None:
+def on_snooze(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         result = checkin.snooze(c.repo, c.person, _meeting_id(action), c.svc.clock.now(), c.svc.hours)
@@ -95,9 +98,16 @@ def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: B
             _refuse(c, respond, result.reason)
             return
         enqueue(c.repo, [result], c.svc.clock.now())
-        respond(replace_original=True, blocks=views.manager_done(
-            c.t._(":zzz: I will remind you again {when}.", when=c.t.when(result.not_before, c.person.tz or "Europe/Oslo"))),
-            text=c.t._("Snoozed"))
+        respond(
+            replace_original=True,
+            blocks=views.manager_done(
+                c.t._(
+                    ":zzz: I will remind you again {when}.",
+                    when=c.t.when(result.not_before, c.person.tz or "Europe/Oslo"),
+                )
+            ),
+            text=c.t._("Snoozed"),
+        )
 
 
 def _update_origin(client: WebClient, meta: dict[str, Any], text: str) -> None:
@@ -105,8 +115,9 @@ def _update_origin(client: WebClient, meta: dict[str, Any], text: str) -> None:
         client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=views.manager_done(text))
 
 
-def on_invite_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
-                     client: WebClient) -> None:
+def on_invite_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
     values = view["state"]["values"]
     day = values["date"]["date"].get("selected_date")
@@ -120,21 +131,34 @@ def on_invite_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
             return
         tz = ZoneInfo(c.person.tz or c.svc.settings.mal_timezone)
         when = datetime.combine(datetime.fromisoformat(day).date(), time.fromisoformat(clock), tzinfo=tz)
-        result = checkin.invite(c.repo, c.person, int(meta.get("meeting_id", 0)), when=when, place=place,
-                                extra_questions=extra, special_topics=topics, now=c.svc.clock.now(), hours=c.svc.hours)
+        result = checkin.invite(
+            c.repo,
+            c.person,
+            int(meta.get("meeting_id", 0)),
+            when=when,
+            place=place,
+            extra_questions=extra,
+            special_topics=topics,
+            now=c.svc.clock.now(),
+            hours=c.svc.hours,
+        )
         if isinstance(result, checkin.Refused):
             ack(response_action="errors", errors={"date": notice(result.reason, c.t)})
             return
         enqueue(c.repo, result.planned, c.svc.clock.now())
         ack()
-        text = c.t._(":white_check_mark: Invitation sent to <@{user}> for {when}.",
-                     user=result.ctx.employee.slack_user_id, when=c.t.when(when, c.person.tz or "Europe/Oslo"))
+        text = c.t._(
+            ":white_check_mark: Invitation sent to <@{user}> for {when}.",
+            user=result.ctx.employee.slack_user_id,
+            when=c.t.when(when, c.person.tz or "Europe/Oslo"),
+        )
     _update_origin(client, meta, text)
     c.svc.kick()
 
 
-def on_skip_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
-                   client: WebClient) -> None:
+def on_skip_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
     reason = (view["state"]["values"]["reason"]["reason"] or {}).get("value") or ""
     with caller(context, client, team_of(body), user_of(body)) as c:
@@ -161,8 +185,9 @@ def render_reply(reply: checkin.Reply, c: Caller) -> tuple[list[dict[str, Any]],
     return views.note(text), text
 
 
-def on_prep_start(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                  client: WebClient) -> None:
+def on_prep_start(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         reply = checkin.start(c.repo, c.person, _meeting_id(action), c.svc.clock.now())
@@ -170,8 +195,9 @@ def on_prep_start(ack: Ack, body: dict[str, Any], action: dict[str, Any], contex
     _dm(client, c, blocks, text)
 
 
-def on_prep_form_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                      client: WebClient, respond: Respond) -> None:
+def on_prep_form_open(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         ctx = _role_context(c, _meeting_id(action), "employee")
@@ -181,16 +207,17 @@ def on_prep_form_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], co
         if ctx.meeting.status != "invited":
             _refuse(c, respond, "closed")
             return
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=views.prep_form(ctx, c.repo.answers(ctx.meeting.id), c.t))
+        client.views_open(trigger_id=body["trigger_id"], view=views.prep_form(ctx, c.repo.answers(ctx.meeting.id), c.t))
 
 
-def on_prep_form_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
-                        client: WebClient) -> None:
+def on_prep_form_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
     answers = {
         block_id[2:]: (v.get("answer") or {}).get("value") or ""
-        for block_id, v in view["state"]["values"].items() if block_id.startswith("q_")
+        for block_id, v in view["state"]["values"].items()
+        if block_id.startswith("q_")
     }
     with caller(context, client, team_of(body), user_of(body)) as c:
         reply = checkin.save_form(c.repo, c.person, int(meta.get("meeting_id", 0)), answers, c.svc.clock.now())
@@ -203,8 +230,9 @@ def on_prep_form_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], co
     _dm(client, c, blocks, text)
 
 
-def on_prep_share(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                  client: WebClient, respond: Respond) -> None:
+def on_prep_share(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         reply = checkin.share(c.repo, c.person, _meeting_id(action), c.svc.clock.now())
@@ -218,8 +246,9 @@ def on_prep_share(ack: Ack, body: dict[str, Any], action: dict[str, Any], contex
 # --- after the meeting -----------------------------------------------------------------------------------
 
 
-def on_agree_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                  client: WebClient, respond: Respond) -> None:
+def on_agree_open(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         ctx = checkin.context(c.repo, _meeting_id(action))
@@ -229,12 +258,14 @@ def on_agree_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], contex
         from datetime import timedelta
 
         default_due = c.svc.today(c.person) + timedelta(days=30)
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=action_views.agree_modal(ctx.meeting.id, ctx.employee, c.t, default_due))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=action_views.agree_modal(ctx.meeting.id, ctx.employee, c.t, default_due)
+        )
 
 
-def on_agree_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
-                    client: WebClient) -> None:
+def on_agree_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
     values = view["state"]["values"]
     with caller(context, client, team_of(body), user_of(body)) as c:
@@ -269,8 +300,18 @@ def on_agree_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
 
         for n, what, owner_slack, due, goal in rows:
             owner = people.ensure(c.repo, client, c.person.team_id, owner_slack, c.svc.clock.now())
-            added = actions.add(c.repo, c.person, ctx.employee, what=what, due=due, owner=owner,
-                                now=c.svc.clock.now(), today=today, goal=goal, meeting_id=ctx.meeting.id)
+            added = actions.add(
+                c.repo,
+                c.person,
+                ctx.employee,
+                what=what,
+                due=due,
+                owner=owner,
+                now=c.svc.clock.now(),
+                today=today,
+                goal=goal,
+                meeting_id=ctx.meeting.id,
+            )
             if isinstance(added, actions.Refused):
                 c.repo.session.rollback()
                 ack(response_action="errors", errors={f"what_{n}": notice(added.reason, c.t)})
@@ -280,8 +321,9 @@ def on_agree_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
     _dm(client, c, blocks, c.t._("Agreed actions recorded"))
 
 
-def on_evaluate_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                     client: WebClient, respond: Respond) -> None:
+def on_evaluate_open(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         ctx = checkin.context(c.repo, _meeting_id(action))
@@ -294,8 +336,9 @@ def on_evaluate_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], con
         client.views_open(trigger_id=body["trigger_id"], view=views.evaluation_modal(ctx, c.t))
 
 
-def on_evaluate_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
-                       client: WebClient) -> None:
+def on_evaluate_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
     answers: dict[str, str] = {}
     for block_id, v in view["state"]["values"].items():

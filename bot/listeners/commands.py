@@ -75,8 +75,9 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str
         except dates.DateError as exc:
             return _say(notice(f"date_{exc.reason}", c.t, exc.text))
         owner = employee
-        added = actions.add(c.repo, c.person, employee, what=split.rest, due=split.due, owner=owner, now=now,
-                            today=today)
+        added = actions.add(
+            c.repo, c.person, employee, what=split.rest, due=split.due, owner=owner, now=now, today=today
+        )
         if isinstance(added, actions.Refused):
             return _say(notice(added.reason, c.t))
         return action_views.added(1, c.t)
@@ -116,10 +117,12 @@ def _cadence(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[s
     if pairing.cadence != cmd.cadence:
         pairing.cadence = cmd.cadence
         pairing.anchor = None
-        schedule(pairing, c.svc.clock.now(), c.person.tz or c.svc.settings.mal_timezone,
-                 c.svc.settings.mal_invite_lead_days)
+        schedule(
+            pairing, c.svc.clock.now(), c.person.tz or c.svc.settings.mal_timezone, c.svc.settings.mal_invite_lead_days
+        )
         c.repo.add(pairing)
     other = c.repo.person(pairing.manager_id if employee.id == c.person.id else employee.id)
     label = home_views.cadence_label(cmd.cadence, c.t)
-    return _say(c.t._("The 1:1s with <@{user}> are now: {cadence}.",
-                      user=other.slack_user_id if other else "", cadence=label))
+    return _say(
+        c.t._("The 1:1s with <@{user}> are now: {cadence}.", user=other.slack_user_id if other else "", cadence=label)
+    )

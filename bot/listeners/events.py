@@ -34,8 +34,17 @@ def on_dm(event: dict[str, Any], body: dict[str, Any], context: BoltContext, cli
             return
         reply = checkin.on_message(c.repo, c.person, event.get("text") or "", svc.clock.now())
         if reply is None:
-            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": c.t._(
-                "Hi! I help you and your manager with your 1:1s. Type `/mal help` to see what I can do.")}}]
+            blocks = [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": c.t._(
+                            "Hi! I help you and your manager with your 1:1s. Type `/mal help` to see what I can do."
+                        ),
+                    },
+                }
+            ]
             text = c.t._("Type /mal help to see what I can do.")
         else:
             blocks, text = render_reply(reply, c)

@@ -38,8 +38,11 @@ def team_rows(c: Caller) -> list[views.TeamRow]:
         held = [m.scheduled_at for m in ms if m.status == "held" and m.scheduled_at]
         coming = [m.scheduled_at for m in ms if m.status == "invited" and m.scheduled_at]
         nxt = min(coming) if coming else p.next_window_at
-        rows.append(views.TeamRow(p, people[p.employee_id], max(held) if held else None, nxt,
-                                  *counts.get(p.employee_id, (0, 0))))
+        rows.append(
+            views.TeamRow(
+                p, people[p.employee_id], max(held) if held else None, nxt, *counts.get(p.employee_id, (0, 0))
+            )
+        )
     return rows
 
 
@@ -61,8 +64,9 @@ def home_data(c: Caller) -> views.HomeData:
                 upcoming.append((other, m.scheduled_at))
     own = action_flows.list_for(c.repo, c.person, today, c.person)
     own_items = list(own.items) if isinstance(own, action_flows.ActionList) else []
-    return views.HomeData(c.person, sorted(upcoming, key=lambda u: u[1]), own_items, team_rows(c),
-                          c.svc.language(c.person))
+    return views.HomeData(
+        c.person, sorted(upcoming, key=lambda u: u[1]), own_items, team_rows(c), c.svc.language(c.person)
+    )
 
 
 def publish_home(c: Caller, client: WebClient) -> None:
@@ -76,8 +80,9 @@ def on_home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltCon
         publish_home(c, client)
 
 
-def on_language(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                client: WebClient) -> None:
+def on_language(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
     ack()
     chosen = (action.get("selected_option") or {}).get("value")
     with caller(context, client, team_of(body), user_of(body)) as c:
@@ -97,8 +102,9 @@ def _own_pairing(c: Caller, pairing_id: int) -> Any:
     return pairing
 
 
-def on_team_cadence(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                    client: WebClient, respond: Respond) -> None:
+def on_team_cadence(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     value = (action.get("selected_option") or {}).get("value", "")
     pid, _, cadence = value.partition(":")
@@ -110,14 +116,19 @@ def on_team_cadence(ack: Ack, body: dict[str, Any], action: dict[str, Any], cont
         if pairing.cadence != cadence:
             pairing.cadence = cadence
             pairing.anchor = None
-            schedule(pairing, c.svc.clock.now(), c.person.tz or c.svc.settings.mal_timezone,
-                     c.svc.settings.mal_invite_lead_days)
+            schedule(
+                pairing,
+                c.svc.clock.now(),
+                c.person.tz or c.svc.settings.mal_timezone,
+                c.svc.settings.mal_invite_lead_days,
+            )
             c.repo.add(pairing)
         respond(blocks=views.team(team_rows(c), c.t), replace_original=True)
 
 
-def on_team_pause(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext,
-                  client: WebClient, respond: Respond) -> None:
+def on_team_pause(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
     ack()
     value = action.get("value", "")
     with caller(context, client, team_of(body), user_of(body)) as c:

@@ -89,9 +89,13 @@ def action_list(result: ActionList, t: Translator, viewer: Person, page: int = 0
 def digest(items: list[ActionItem], t: Translator, viewer: Person) -> list[Block]:
     blocks: list[Block] = [
         header(t._("Overdue actions")),
-        section(t.ngettext("You have {n} overdue action. Close it if it is done, or agree on a new date.",
-                           "You have {n} overdue actions. Close them if they are done, or agree on new dates.",
-                           len(items))),
+        section(
+            t.ngettext(
+                "You have {n} overdue action. Close it if it is done, or agree on a new date.",
+                "You have {n} overdue actions. Close them if they are done, or agree on new dates.",
+                len(items),
+            )
+        ),
     ]
     for item in items[:20]:
         blocks.extend(item_blocks(item, t, viewer, show_employee=True))
@@ -107,15 +111,20 @@ def due_reminder(item: ActionItem, t: Translator, viewer: Person) -> list[Block]
     ]
 
 
-def postpone_modal(action_id: int, what: str, due: date, today: date, t: Translator, origin: dict[str, Any]) -> dict[str, Any]:
+def postpone_modal(
+    action_id: int, what: str, due: date, today: date, t: Translator, origin: dict[str, Any]
+) -> dict[str, Any]:
     initial = max(due, today) + timedelta(days=7)
     return modal(
         "action_postpone_submit",
         t._("New date"),
         [
             section(f"*{escape(what)}*"),
-            input_block("due", t._("New due date"),
-                        {"type": "datepicker", "action_id": "due", "initial_date": initial.isoformat()}),
+            input_block(
+                "due",
+                t._("New due date"),
+                {"type": "datepicker", "action_id": "due", "initial_date": initial.isoformat()},
+            ),
         ],
         submit=t._("Save"),
         close=t._("Cancel"),
@@ -129,23 +138,43 @@ def agree_modal(meeting_id: int, employee: Person, t: Translator, default_due: d
     for n in range(1, AGREE_ROWS + 1):
         blocks += [
             divider(),
-            input_block(f"what_{n}", t._("Action {n}", n=n), text_input("what", multiline=True, max_length=3000),
-                        optional=n > 1),
-            input_block(f"owner_{n}", t._("Responsible"),
-                        {"type": "users_select", "action_id": "owner", "initial_user": employee.slack_user_id},
-                        optional=n > 1),
-            input_block(f"due_{n}", t._("Deadline"),
-                        {"type": "datepicker", "action_id": "due", "initial_date": default_due.isoformat()},
-                        optional=n > 1),
+            input_block(
+                f"what_{n}", t._("Action {n}", n=n), text_input("what", multiline=True, max_length=3000), optional=n > 1
+            ),
+            input_block(
+                f"owner_{n}",
+                t._("Responsible"),
+                {"type": "users_select", "action_id": "owner", "initial_user": employee.slack_user_id},
+                optional=n > 1,
+            ),
+            input_block(
+                f"due_{n}",
+                t._("Deadline"),
+                {"type": "datepicker", "action_id": "due", "initial_date": default_due.isoformat()},
+                optional=n > 1,
+            ),
             input_block(f"goal_{n}", t._("Goal it serves"), text_input("goal", max_length=500), optional=True),
         ]
-    return modal("agree_submit", t._("Agreed actions"), blocks, submit=t._("Save"), close=t._("Cancel"),
-                 private_metadata=json.dumps({"meeting_id": meeting_id}))
+    return modal(
+        "agree_submit",
+        t._("Agreed actions"),
+        blocks,
+        submit=t._("Save"),
+        close=t._("Cancel"),
+        private_metadata=json.dumps({"meeting_id": meeting_id}),
+    )
 
 
 def added(count: int, t: Translator) -> list[Block]:
-    return [section(t.ngettext(":white_check_mark: {n} action recorded. Type /mal to follow it up.",
-                               ":white_check_mark: {n} actions recorded. Type /mal to follow them up.", count))]
+    return [
+        section(
+            t.ngettext(
+                ":white_check_mark: {n} action recorded. Type /mal to follow it up.",
+                ":white_check_mark: {n} actions recorded. Type /mal to follow them up.",
+                count,
+            )
+        )
+    ]
 
 
 def plain_text(text: str) -> dict[str, Any]:

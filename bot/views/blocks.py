@@ -75,29 +75,50 @@ def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, OPTION_MAX), "value": value}
 
 
-def static_select(action_id: str, placeholder: str, options: list[dict[str, Any]],
-                  initial: str | None = None) -> dict[str, Any]:
-    el: dict[str, Any] = {"type": "static_select", "action_id": action_id, "placeholder": plain(placeholder, 150),
-                          "options": options[:100]}
+def static_select(
+    action_id: str, placeholder: str, options: list[dict[str, Any]], initial: str | None = None
+) -> dict[str, Any]:
+    el: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": action_id,
+        "placeholder": plain(placeholder, 150),
+        "options": options[:100],
+    }
     chosen = next((o for o in options if o["value"] == initial), None)
     if chosen is not None:
         el["initial_option"] = chosen
     return el
 
 
-def input_block(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
-                hint: str | None = None) -> Block:
-    block: Block = {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element,
-                    "optional": optional}
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
     if hint:
         block["hint"] = plain(hint, 2000)
     return block
 
 
-def text_input(action_id: str, *, multiline: bool = False, initial: str | None = None,
-               max_length: int = 3000, placeholder: str | None = None) -> dict[str, Any]:
-    el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline,
-                          "max_length": max_length}
+def text_input(
+    action_id: str,
+    *,
+    multiline: bool = False,
+    initial: str | None = None,
+    max_length: int = 3000,
+    placeholder: str | None = None,
+) -> dict[str, Any]:
+    el: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+        "max_length": max_length,
+    }
     if initial:
         el["initial_value"] = initial[:max_length]
     if placeholder:
@@ -105,8 +126,9 @@ def text_input(action_id: str, *, multiline: bool = False, initial: str | None =
     return el
 
 
-def modal(callback_id: str, title: str, blocks: list[Block], *, submit: str | None, close: str,
-          private_metadata: str = "") -> dict[str, Any]:
+def modal(
+    callback_id: str, title: str, blocks: list[Block], *, submit: str | None, close: str, private_metadata: str = ""
+) -> dict[str, Any]:
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,

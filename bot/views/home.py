@@ -50,8 +50,12 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
     tz = data.viewer.tz or "Europe/Oslo"
     blocks: list[Block] = [
         header(t._("Your 1:1s")),
-        section(t._("Language"), accessory=static_select(
-            "home_language", t._("Language"), [option(n, k) for k, n in LANGUAGE_NAMES.items()], data.language)),
+        section(
+            t._("Language"),
+            accessory=static_select(
+                "home_language", t._("Language"), [option(n, k) for k, n in LANGUAGE_NAMES.items()], data.language
+            ),
+        ),
     ]
     if data.upcoming:
         lines = [t._("• With <@{user}>: {when}", user=p.slack_user_id, when=t.when(w, tz)) for p, w in data.upcoming]
@@ -68,10 +72,20 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
         for row in data.team[:20]:
             last = t.short_day(row.last.astimezone().date()) if row.last else t._("none yet")
             nxt = t.when(row.next, tz) if row.next else t._("not planned")
-            blocks.append(section(
-                t._("*<@{user}>* · last 1:1: {last} · next: {next}\n{open} open actions, {overdue} overdue · {cadence}",
-                    user=row.employee.slack_user_id, last=last, next=nxt, open=row.open, overdue=row.overdue,
-                    cadence=cadence_label(row.pairing.cadence, t))))
+            blocks.append(
+                section(
+                    t._(
+                        "*<@{user}>* · last 1:1: {last} · next: {next}\n"
+                        "{open} open actions, {overdue} overdue · {cadence}",
+                        user=row.employee.slack_user_id,
+                        last=last,
+                        next=nxt,
+                        open=row.open,
+                        overdue=row.overdue,
+                        cadence=cadence_label(row.pairing.cadence, t),
+                    )
+                )
+            )
     return {"type": "home", "blocks": blocks[:100]}
 
 
@@ -82,30 +96,49 @@ def team(rows: list[TeamRow], t: Translator) -> list[Block]:
     blocks: list[Block] = [header(t._("Your team"))]
     for row in rows[:20]:
         state = t._("paused") if row.pairing.paused else cadence_label(row.pairing.cadence, t)
-        blocks.append(section(
-            t._("*<@{user}>* · {state} · {open} open actions, {overdue} overdue",
-                user=row.employee.slack_user_id, state=state, open=row.open, overdue=row.overdue),
-            accessory=static_select("team_cadence", t._("Cadence"),
-                                    [option(t._(lbl), f"{row.pairing.id}:{key}") for key, lbl in CADENCE_LABELS.items()],
-                                    f"{row.pairing.id}:{row.pairing.cadence}"),
-            block_id=f"team:{row.pairing.id}"))
-        blocks.append(actions([button(t._("Resume") if row.pairing.paused else t._("Pause"), "team_pause",
-                                      str(row.pairing.id))], block_id=f"team_pause:{row.pairing.id}"))
+        blocks.append(
+            section(
+                t._(
+                    "*<@{user}>* · {state} · {open} open actions, {overdue} overdue",
+                    user=row.employee.slack_user_id,
+                    state=state,
+                    open=row.open,
+                    overdue=row.overdue,
+                ),
+                accessory=static_select(
+                    "team_cadence",
+                    t._("Cadence"),
+                    [option(t._(lbl), f"{row.pairing.id}:{key}") for key, lbl in CADENCE_LABELS.items()],
+                    f"{row.pairing.id}:{row.pairing.cadence}",
+                ),
+                block_id=f"team:{row.pairing.id}",
+            )
+        )
+        blocks.append(
+            actions(
+                [button(t._("Resume") if row.pairing.paused else t._("Pause"), "team_pause", str(row.pairing.id))],
+                block_id=f"team_pause:{row.pairing.id}",
+            )
+        )
     return blocks[:50]
 
 
 def help_blocks(t: Translator) -> list[Block]:
     return [
         header(t._("How to use /mal")),
-        section("\n".join([
-            t._("`/mal` — open actions: your team's if you are a manager, otherwise your own"),
-            t._("`/mal @person` — open actions from your conversations with one report"),
-            t._("`/mal add @person Finish the course by 15.12.2026` — record an agreed action"),
-            t._("`/mal team` — your reports, their cadence, pause or resume"),
-            t._("`/mal cadence [@person] monthly` — weekly, biweekly, monthly or quarterly"),
-            t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
-            t._("`/mal help` — this help"),
-        ])),
+        section(
+            "\n".join(
+                [
+                    t._("`/mal` — open actions: your team's if you are a manager, otherwise your own"),
+                    t._("`/mal @person` — open actions from your conversations with one report"),
+                    t._("`/mal add @person Finish the course by 15.12.2026` — record an agreed action"),
+                    t._("`/mal team` — your reports, their cadence, pause or resume"),
+                    t._("`/mal cadence [@person] monthly` — weekly, biweekly, monthly or quarterly"),
+                    t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
+                    t._("`/mal help` — this help"),
+                ]
+            )
+        ),
         context(t._("Preparation, notes and actions are seen only by the employee and the nearest manager.")),
     ]
 

@@ -29,5 +29,8 @@ REASONS = {
 
 
 def notice(reason: str, t: Translator, arg: str = "") -> str:
-    return t._(REASONS.get(reason, REASONS["not_found"]), arg=arg) if "{arg}" in REASONS.get(reason, "") else t._(
-        REASONS.get(reason, REASONS["not_found"]))
+    return (
+        t._(REASONS.get(reason, REASONS["not_found"]), arg=arg)
+        if "{arg}" in REASONS.get(reason, "")
+        else t._(REASONS.get(reason, REASONS["not_found"]))
+    )
