@@ -58,7 +58,7 @@ def import_org(
         return _refused(
             ProblemKind.SLACK_ERROR,
             t._(
-                "Slack did not answer the lookup ({error}); nothing was imported",
+                "Slack refused the lookup ({error}); nothing was imported",
                 error=str(exc.response.get("error") or exc.response.status_code),
             ),
         )

@@ -18,7 +18,7 @@ def extract(output: Path = POT) -> None:
     cmd = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "pyproject.toml")]
     for kw in KEYWORDS:
         cmd += ["-k", kw]
-    cmd += ["--no-default-keywords", "--omit-header", "--sort-by-file", "-o", str(output), "bot", "flows"]
+    cmd += ["--no-default-keywords", "--omit-header", "--sort-by-file", "-o", str(output), "."]
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 

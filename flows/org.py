@@ -24,6 +24,8 @@ from storage.models import Pairing, Person
 from storage.repo import Repo
 
 REQUIRED_COLUMNS = ("employee", "manager")
+OUTCOMES = ("created", "moved", "updated", "unchanged", "ended")
+CHUNK = 500
 
 # HR systems export headers in the local language; normalised as by ``_header_key``.
 COLUMN_ALIASES: dict[str, frozenset[str]] = {
@@ -190,6 +192,8 @@ class ImportReport:
         return not self.problems
 
     def count(self, outcome: str) -> None:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown pairing outcome {outcome!r}")
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
@@ -539,7 +543,7 @@ def find_cycles(graph: Mapping[str, str]) -> list[list[str]]:
 
 @dataclass(frozen=True)
 class CurrentOrg:
-    """The team's active pairings and the people in them, loaded in two queries per import."""
+    """The team's active pairings and the people in them, loaded once per import in a few queries."""
 
     pairings: list[Pairing]
     people: dict[int, Person]
@@ -547,7 +551,11 @@ class CurrentOrg:
     @classmethod
     def load(cls, repo: Repo, team_id: str) -> "CurrentOrg":
         active = repo.active_pairings(team_id)
-        return cls(active, repo.people([p.employee_id for p in active] + [p.manager_id for p in active]))
+        ids = sorted({p.employee_id for p in active} | {p.manager_id for p in active})
+        people: dict[int, Person] = {}
+        for start in range(0, len(ids), CHUNK):  # below SQLite's and PostgreSQL's bound-parameter caps
+            people.update(repo.people(ids[start : start + CHUNK]))
+        return cls(active, people)
 
     def graph(self) -> dict[str, str]:
         """Employee Slack ID → manager Slack ID."""
@@ -691,8 +699,8 @@ def _people_by_slack(repo: Repo, team_id: str, slack_ids: Sequence[str]) -> dict
     """People by Slack ID in a few IN queries rather than one query each; chunked to stay below the
     bound-parameter limits of SQLite and PostgreSQL."""
     found: dict[str, Person] = {}
-    for start in range(0, len(slack_ids), 500):
-        chunk = slack_ids[start : start + 500]
+    for start in range(0, len(slack_ids), CHUNK):
+        chunk = slack_ids[start : start + CHUNK]
         query = select(Person).where(Person.team_id == team_id, col(Person.slack_user_id).in_(chunk))
         found.update((p.slack_user_id, p) for p in repo.session.exec(query).all())
     return found

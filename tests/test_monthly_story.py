@@ -81,12 +81,12 @@ def test_one_monthly_one_to_one_from_nudge_to_closed_action(bot: Harness) -> Non
             "UPER",
             agree,
             {
-                "what_1": {"what": "Fullføre kurset"},
-                "owner_1": {"owner": "UKARI"},
-                "due_1": {"due": "2026-12-15"},
-                "what_2": {"what": "Sette opp møte med kunden"},
-                "owner_2": {"owner": "UPER"},
-                "due_2": {"due": "2026-12-10"},
+                "what_1": "Fullføre kurset",
+                "owner_1": "UKARI",
+                "due_1": "2026-12-15",
+                "what_2": "Sette opp møte med kunden",
+                "owner_2": "UPER",
+                "due_2": "2026-12-10",
             },
         ),
     )
