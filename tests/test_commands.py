@@ -146,3 +146,64 @@ def test_choosing_english_in_app_home_changes_the_language(team: Harness) -> Non
     team.d.click("UKARI", home, "home_language", option="en")
     settle(team, lambda: team.person("UKARI").language == "en", "language not saved")
     assert "No open actions" in shown(team.d.slash_command("UKARI", ""))
+
+
+def test_manager_postpones_an_action_from_mal_and_the_change_is_recorded(team: Harness) -> None:
+    per, kari = team.person("UPER"), team.person("UKARI")
+    with team.repo() as repo:
+        added = actions.add(repo, per, kari, what="Fullføre kurset", due=date(2026, 12, 1), owner=kari,
+                            now=team.clock.now(), today=date(2026, 11, 23))
+        assert isinstance(added, actions.Added)
+        action_id = added.action.id
+    team.d.slash_command("UPER", "")
+    message = team.emulator.ephemerals("UPER")[-1]
+    from tests.story import after
+
+    modal = after(team, "UPER", lambda: team.d.click("UPER", message, "action_postpone"), what="view")
+    past = team.d.view_submission("UPER", modal, {"due": "2026-11-01"})
+    assert past.json["response_action"] == "errors"
+    team.d.view_submission("UPER", modal, {"due": "2027-01-15"})
+    settle(team, lambda: bool(team.emulator.response_url_posts()), "list not refreshed")
+    with team.repo() as repo:
+        action = repo.action(action_id or 0)
+        assert action is not None and action.due == date(2027, 1, 15)
+        events = repo.action_events(action_id or 0)
+    assert [(e.kind, e.old_due, e.new_due) for e in events][-1] == ("postponed", date(2026, 12, 1), date(2027, 1, 15))
+    assert events[-1].by_id == per.id
+
+
+def test_manager_skips_one_and_snoozes_another(team: Harness) -> None:
+    from tests.story import after, dm
+
+    team.tick()
+    nudges = dm(team, "UPER")
+    assert len(nudges) == 2
+    skip = after(team, "UPER", lambda: team.d.click("UPER", nudges[0], "meeting_skip_open"), what="view")
+    empty = team.d.view_submission("UPER", skip, {"reason": " "})
+    assert empty.json["response_action"] == "errors"
+    team.d.view_submission("UPER", skip, {"reason": "Ferie"})
+    team.d.click("UPER", nudges[1], "meeting_snooze")
+    settle(team, lambda: "Ferie" in str(_meetings(team)), "not skipped")
+    settle(team, lambda: any("snooze" in k for k in _outbox_keys(team)), "not snoozed")
+    # A week later the snoozed one comes back; the skipped one does not.
+    team.at(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    again = [m for m in dm(team, "UPER") if any(str(b.get("block_id", "")).startswith("nudge:")
+                                                for b in m.get("blocks") or [])]
+    # The two first nudges were replaced by what Per decided; one new nudge, for the snoozed meeting.
+    assert len(dm(team, "UPER")) == 3
+    snoozed_id = next(b["block_id"] for b in nudges[1]["blocks"] if str(b.get("block_id", "")).startswith("nudge:"))
+    assert len(again) == 1 and any(b.get("block_id") == snoozed_id for b in again[0]["blocks"])
+
+
+def _meetings(team: Harness) -> list[Any]:
+    from storage.models import Meeting
+
+    with team.repo() as repo:
+        return [(m.status, m.skip_reason) for m in repo.session.exec(select(Meeting)).all()]
+
+
+def _outbox_keys(team: Harness) -> list[str]:
+    from storage.models import Outbox
+
+    with team.repo() as repo:
+        return [o.key for o in repo.session.exec(select(Outbox)).all()]
