@@ -98,6 +98,7 @@ def on_snooze(
             _refuse(c, respond, result.reason)
             return
         enqueue(c.repo, [result], c.svc.clock.now())
+        c.commit()
         respond(
             replace_original=True,
             blocks=views.manager_done(
@@ -240,6 +241,7 @@ def on_prep_share(
             _refuse(c, respond, reply.reason)
             return
         blocks, text = render_reply(reply, c)
+        c.commit()
         respond(replace_original=True, blocks=blocks, text=text)
 
 

@@ -22,6 +22,10 @@ class Caller:
     t: Translator
     svc: Services
 
+    def commit(self) -> None:
+        """Save before telling the person: what they see next must already be true in the store."""
+        self.repo.session.commit()
+
 
 def services(context: BoltContext) -> Services:
     svc: Services = context["mal"]

@@ -90,6 +90,7 @@ def on_language(
             c.person.language = chosen
             c.repo.add(c.person)
             c.t = c.svc.t(c.person)
+            c.commit()
         publish_home(c, client)
 
 
@@ -123,6 +124,7 @@ def on_team_cadence(
                 c.svc.settings.mal_invite_lead_days,
             )
             c.repo.add(pairing)
+            c.commit()
         respond(blocks=views.team(team_rows(c), c.t), replace_original=True)
 
 
@@ -138,4 +140,5 @@ def on_team_pause(
             return
         pairing.paused = not pairing.paused
         c.repo.add(pairing)
+        c.commit()
         respond(blocks=views.team(team_rows(c), c.t), replace_original=True)
