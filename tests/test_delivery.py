@@ -1,0 +1,128 @@
+"""Nothing lost, nothing twice: the outbox under Slack's rate limits, server errors, departed users,
+a revoked token, and a sender that dies before or after Slack answers."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from bot.delivery import drain
+from storage import outbox
+from storage.models import Outbox, Workspace
+from tests.harness import Harness
+from tests.story import pair
+
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def managers_with_one_report(bot: Harness, n: int) -> list[str]:
+    bot.clock.set(MONDAY)
+    managers = []
+    for i in range(n):
+        m, e = f"UM{i:03d}", f"UE{i:03d}"
+        bot.emulator.add_user(m, f"m{i}")
+        bot.emulator.add_user(e, f"e{i}")
+        pair(bot, m, e)
+        managers.append(m)
+    return managers
+
+
+def rows(bot: Harness) -> list[Outbox]:
+    with bot.repo() as repo:
+        return list(repo.session.exec(select(Outbox)).all())
+
+
+def nudges_received(bot: Harness, user: str) -> int:
+    return len(bot.emulator.messages(user))
+
+
+def test_rate_limited_fan_out_defers_and_delivers_each_message_once(bot: Harness) -> None:
+    managers = managers_with_one_report(bot, 30)
+    bot.emulator.set_rate_limit("chat.postMessage", 10, per_seconds=0.3)
+    for _ in range(200):
+        bot.tick()
+        if all(r.status == "sent" for r in rows(bot)):
+            break
+        bot.clock.advance(timedelta(seconds=2))
+        bot.emulator.wait_for(lambda: False, timeout=0.1)  # let the emulator's real-time window move on
+    assert bot.emulator.rate_limited_count("chat.postMessage") > 0
+    assert all(r.status == "sent" for r in rows(bot))
+    assert [nudges_received(bot, m) for m in managers] == [1] * 30
+
+
+def test_server_errors_are_retried_with_backoff_until_sent(bot: Harness) -> None:
+    (manager,) = managers_with_one_report(bot, 1)
+    bot.emulator.fail_next_http("chat.postMessage", status=500, times=2)
+    first = bot.tick()
+    assert first.drain.sent == 0 and first.drain.deferred == 1
+    (row,) = rows(bot)
+    assert row.status == "pending" and row.not_before is not None and row.not_before > bot.clock.now()
+    for _ in range(5):
+        bot.clock.advance(timedelta(minutes=1))
+        bot.tick()
+    assert [r.status for r in rows(bot)] == ["sent"]
+    assert nudges_received(bot, manager) == 1
+
+
+def test_a_user_who_left_is_marked_inactive_and_never_retried(bot: Harness) -> None:
+    (manager,) = managers_with_one_report(bot, 1)
+    bot.emulator.fail_next("chat.postMessage", "user_not_found")
+    bot.tick()
+    (row,) = rows(bot)
+    assert row.status == "dead" and row.error == "user_not_found"
+    assert bot.person(manager).active is False
+    calls = bot.emulator.count_calls("chat.postMessage")
+    bot.at(MONDAY + timedelta(days=40))  # a month later: no new nudge is even attempted
+    assert bot.emulator.count_calls("chat.postMessage") == calls
+
+
+def test_a_revoked_token_stops_all_sending_to_the_workspace(bot: Harness) -> None:
+    managers_with_one_report(bot, 3)
+    bot.emulator.revoke_token("xoxb-emulator")
+    report = bot.tick()
+    assert report.drain.sent == 0
+    assert {r.status for r in rows(bot)} == {"dead"}
+    assert bot.emulator.count_calls("chat.postMessage") == 1  # stopped after the first refusal
+    with bot.repo() as repo:
+        ws = repo.session.get(Workspace, bot.emulator.team_id)
+        assert ws is not None and ws.active is False
+
+
+def test_tokens_revoked_event_stops_sending(bot: Harness) -> None:
+    managers_with_one_report(bot, 2)
+    result = bot.d.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}})
+    assert result.status == 200
+    bot.emulator.wait_for(lambda: False, timeout=0.5)
+    bot.tick()
+    assert bot.emulator.count_calls("chat.postMessage") == 0
+
+
+def test_a_sender_that_dies_after_claiming_loses_nothing(bot: Harness) -> None:
+    (manager,) = managers_with_one_report(bot, 1)
+    with bot.repo() as repo:
+        from flows.planner import plan
+
+        assert bot.svc is not None
+        plan(repo, bot.clock.now(), bot.svc.plan_settings)
+    claimed = outbox.claim(bot.svc.engine, bot.clock.now(), "dead-worker")  # then the process is killed
+    assert len(claimed) == 1
+    assert drain(bot.svc, bot.gateway, worker="survivor").sent == 0  # the lease still holds
+    bot.clock.advance(outbox.LEASE + timedelta(seconds=1))
+    assert drain(bot.svc, bot.gateway, worker="survivor").sent == 1
+    assert nudges_received(bot, manager) == 1
+    assert outbox.mark_sent(bot.svc.engine, claimed[0].id or 0, "dead-worker", bot.clock.now(), None) is False
+
+
+def test_dying_between_slacks_answer_and_the_mark_is_the_only_way_to_send_twice(bot: Harness) -> None:
+    """The window the design accepts: Slack has the message, the store does not know yet."""
+    (manager,) = managers_with_one_report(bot, 1)
+    assert bot.svc is not None
+    with bot.repo() as repo:
+        from flows.planner import plan
+
+        plan(repo, bot.clock.now(), bot.svc.plan_settings)
+    (row,) = outbox.claim(bot.svc.engine, bot.clock.now(), "dying-worker")
+    assert bot.gateway.post(row.recipient, "x", []).outcome == "sent"  # Slack answered; the process dies here
+    bot.clock.advance(outbox.LEASE + timedelta(seconds=1))
+    drain(bot.svc, bot.gateway, worker="survivor")
+    assert nudges_received(bot, manager) == 2
+    # Dying before the send, or after the mark, leaves exactly one message (see the test above).
