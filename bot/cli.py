@@ -124,6 +124,43 @@ def cmd_import_org(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.app import run
+
+    settings = load_settings(require_slack=False)
+    return run(Path(args.data), args.port, reset=args.reset, language=settings.mal_locale)
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """An admin erases a person's content on request (their answers, actions' texts, evaluations)."""
+    from sqlmodel import col, select
+
+    from flows.privacy import erase
+    from storage.models import Person
+
+    settings = load_settings(require_slack=False)
+    svc = _services(settings)
+    _require_schema(svc)
+    t = translator(settings.mal_locale)
+    who = args.person.strip()
+    with svc.unit() as repo:
+        query = select(Person).where((col(Person.slack_user_id) == who.upper()) | (col(Person.email) == who.lower()))
+        found = repo.session.exec(query).first()
+        if found is None:
+            print(t._("No person {who} is known to mal.", who=who), file=sys.stderr)
+            return 1
+        result = erase(repo, found)
+    print(
+        t._(
+            "Erased {answers} answers, {actions} action texts and {evaluations} evaluations. Counts are kept.",
+            answers=result.answers,
+            actions=result.actions,
+            evaluations=result.evaluations,
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mal-bot", description="mal: monthly 1:1s, preparation and follow-up in Slack"
@@ -142,6 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     tick = sub.add_parser("tick", help="plan due messages and send them once")
     tick.add_argument("--now", help="run as if it were this time (ISO 8601 with zone)")
     tick.set_defaults(func=cmd_tick)
+    forget = sub.add_parser("forget", help="erase a person's content on request (keeps counts)")
+    forget.add_argument("person", help="Slack user ID or e-mail address")
+    forget.set_defaults(func=cmd_forget)
+    sandbox = sub.add_parser("sandbox", help="try the whole bot in a browser, with no Slack workspace")
+    sandbox.add_argument("--port", type=int, default=3000, help="port of the web page (default 3000)")
+    sandbox.add_argument("--reset", action="store_true", help="start over with a fresh demo organisation")
+    sandbox.add_argument("--data", default="sandbox-data", help="folder for the sandbox's state (default sandbox-data)")
+    sandbox.set_defaults(func=cmd_sandbox)
     return parser
 
 

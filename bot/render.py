@@ -13,7 +13,7 @@ from bot.views import actions as action_views
 from bot.views import checkin as views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import checkin
+from flows import checkin, privacy
 from storage.models import Person
 from storage.repo import Repo
 
@@ -49,6 +49,8 @@ def render(
         if kind == "brief":
             assert ctx.meeting.id is not None
             shared = checkin.summary(repo, ctx.meeting).items if ctx.meeting.prep_shared_at else ()
+            if ctx.employee.id is not None:
+                privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
             return Rendered(
                 t._("Tomorrow's 1:1 with {name}", name=ctx.employee.name),
                 views.brief(ctx, t, list(shared), _carried(repo, svc, ctx.manager, ctx.employee)),

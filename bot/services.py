@@ -32,8 +32,12 @@ class Services:
 
     @property
     def plan_settings(self) -> PlanSettings:
+        s = self.settings
         return PlanSettings(
-            hours=self.hours, tz=self.settings.mal_timezone, lead_days=self.settings.mal_invite_lead_days
+            hours=self.hours,
+            tz=s.mal_timezone,
+            lead_days=s.mal_invite_lead_days,
+            retention_months=s.mal_retention_months,
         )
 
     @contextmanager

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     mal_invite_lead_days: int = Field(default=10, ge=1, le=30)
     mal_templates_dir: str | None = None
     mal_admins: str = ""
+    mal_retention_months: int = Field(default=24, ge=1, le=240)
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -16,6 +16,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "away": ("away", "borte", "fravær", "frånvaro", "ferie", "semester"),
     "back": ("back", "tilbake", "tillbaka"),
     "list": ("list", "liste", "lista", "actions", "tiltak", "åtgärder"),
+    "export": ("export", "eksport", "eksporter", "exportera", "mydata", "mine-data"),
 }
 CADENCE_WORDS: dict[str, tuple[str, ...]] = {
     "weekly": ("weekly", "ukentlig", "vekentleg", "varje-vecka", "veckovis", "week"),
@@ -68,7 +69,7 @@ def parse(text: str) -> Command:
         return Command("error", error="unknown_command", arg=head)
     if name == "list":
         return parse(" ".join(rest))
-    if name in ("help", "team", "back"):
+    if name in ("help", "team", "back", "export"):
         return Command(name)
     if name == "add":
         if not rest:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows import cadence
+from flows import cadence, privacy
 from flows.outbox import Planned, enqueue, plan_for
 from flows.pairings import schedule
 from storage.models import Person
@@ -22,6 +22,7 @@ class PlanSettings:
     hours: cadence.WorkingHours
     tz: str
     lead_days: int
+    retention_months: int = 24
 
 
 @dataclass
@@ -29,6 +30,7 @@ class PlanReport:
     nudges: int = 0
     reminders: int = 0
     digests: int = 0
+    expired: int = 0
 
     @property
     def planned(self) -> int:
@@ -40,6 +42,7 @@ def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report.nudges = _plan_nudges(repo, now, cfg)
     report.reminders = _plan_due_reminders(repo, now, cfg)
     report.digests = _plan_digests(repo, now, cfg)
+    report.expired = privacy.expire(repo, now, cfg.retention_months)
     return report
 
 

@@ -203,3 +203,14 @@ class ProcessedEvent(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     at: datetime | None = utc_column()
+
+
+class AuditLog(SQLModel, table=True):
+    """Who read whose content, when: a manager's access to a report's answers and actions is accountable."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    actor_id: int = Field(foreign_key="person.id", index=True)
+    subject_id: int = Field(foreign_key="person.id", index=True)
+    what: str = Field(max_length=64)
+    at: datetime | None = utc_column(index=True)

@@ -4,6 +4,7 @@ Everything here answers inside the acknowledgement (one store query, no Slack ca
 within Slack's three seconds.
 """
 
+import json
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -14,7 +15,7 @@ from bot.views import actions as action_views
 from bot.views import home as home_views
 from bot.views.blocks import section
 from bot.views.notices import notice
-from flows import actions, commands, dates
+from flows import actions, commands, dates, privacy
 from flows.access import is_nearest_manager
 from flows.pairings import schedule
 from storage.models import Person
@@ -26,9 +27,29 @@ def register(app: App) -> None:
 
 def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     cmd = commands.parse(command.get("text", ""))
+    if cmd.name == "export":
+        _export(ack, command, context, client)
+        return
     with caller(context, client, command["team_id"], command["user_id"]) as c:
         blocks = answer(c, cmd, client)
     ack(response_type="ephemeral", blocks=blocks, text=_fallback(blocks))
+
+
+def _export(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Acknowledge at once (collecting and uploading can take longer than Slack waits), then send the file."""
+    with caller(context, client, command["team_id"], command["user_id"]) as c:
+        t = c.t
+        ack(response_type="ephemeral", text=t._("Collecting everything mal stores about you …"))
+        data = privacy.export(c.repo, c.person)
+        user = c.person.slack_user_id
+    channel = client.conversations_open(users=user)["channel"]["id"]
+    client.files_upload_v2(
+        channel=channel,
+        filename="mal-export.json",
+        title=t._("Everything mal stores about you"),
+        content=json.dumps(data, ensure_ascii=False, indent=2),
+        initial_comment=t._("Here is everything mal stores about you, as a JSON file."),
+    )
 
 
 def _fallback(blocks: list[dict[str, Any]]) -> str:
@@ -64,6 +85,7 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str
         result = actions.list_for(c.repo, c.person, today, employee)
         if isinstance(result, actions.Refused):
             return _say(notice(result.reason, c.t))
+        privacy.audit(c.repo, c.person, {i.employee.id for i in result.items if i.employee.id}, "actions", now)
         return action_views.action_list(result, c.t, c.person)
     if cmd.name == "add":
         assert cmd.user is not None

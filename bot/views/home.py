@@ -135,6 +135,7 @@ def help_blocks(t: Translator) -> list[Block]:
                     t._("`/mal team` — your reports, their cadence, pause or resume"),
                     t._("`/mal cadence [@person] monthly` — weekly, biweekly, monthly or quarterly"),
                     t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
+                    t._("`/mal export` — a file with everything mal stores about you"),
                     t._("`/mal help` — this help"),
                 ]
             )

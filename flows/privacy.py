@@ -1,0 +1,180 @@
+"""Data protection as Norwegian and Swedish employers must offer it: access is logged, a person can take
+out everything about them, content can be erased on request, and old content expires while counts stay.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from storage.models import Action, ActionEvent, AuditLog, Evaluation, Meeting, Pairing, Person, PrepAnswer
+from storage.repo import Repo
+
+REMOVED = ""
+
+
+def audit(repo: Repo, actor: Person, subjects: set[int], what: str, now: datetime) -> None:
+    """Record that ``actor`` saw content about each of ``subjects`` (never about themselves)."""
+    assert actor.id is not None
+    for subject in sorted(subjects - {actor.id}):
+        repo.add(AuditLog(team_id=actor.team_id, actor_id=actor.id, subject_id=subject, what=what, at=now))
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def export(repo: Repo, person: Person) -> dict[str, Any]:
+    """Everything stored about ``person``: profile, pairs, their meetings and answers, actions, evaluations,
+    and who has read their content."""
+    assert person.id is not None
+    s = repo.session
+    pid = person.id
+    own_pairings = s.exec(select(Pairing).where(col(Pairing.employee_id) == pid)).all()
+    managed = s.exec(select(Pairing).where(col(Pairing.manager_id) == pid)).all()
+    ids = {p.manager_id for p in own_pairings} | {p.employee_id for p in managed}
+    people = repo.people(list(ids))
+
+    def slack(person_id: int) -> str:
+        other = people.get(person_id)
+        return other.slack_user_id if other else ""
+
+    meetings = s.exec(
+        select(Meeting).where(col(Meeting.pairing_id).in_([p.id for p in own_pairings if p.id is not None]))
+    ).all()
+    answers = s.exec(
+        select(PrepAnswer).where(col(PrepAnswer.meeting_id).in_([m.id for m in meetings if m.id is not None]))
+    ).all()
+    actions = s.exec(select(Action).where((col(Action.employee_id) == pid) | (col(Action.owner_id) == pid))).all()
+    events = s.exec(
+        select(ActionEvent).where(col(ActionEvent.action_id).in_([a.id for a in actions if a.id is not None]))
+    ).all()
+    evaluations = s.exec(select(Evaluation).where(col(Evaluation.person_id) == pid)).all()
+    reads = s.exec(select(AuditLog).where(col(AuditLog.subject_id) == pid)).all()
+    readers = repo.people([r.actor_id for r in reads])
+    return {
+        "person": {
+            "slack_user_id": person.slack_user_id,
+            "name": person.name,
+            "email": person.email,
+            "time_zone": person.tz,
+            "language": person.language,
+            "away_until": _iso(person.away_until),
+        },
+        "managers": [
+            {
+                "manager": slack(p.manager_id),
+                "cadence": p.cadence,
+                "from": _iso(p.created_at),
+                "until": _iso(p.ended_at),
+            }
+            for p in own_pairings
+        ],
+        "reports": [
+            {"employee": slack(p.employee_id), "from": _iso(p.created_at), "until": _iso(p.ended_at)} for p in managed
+        ],
+        "meetings": [
+            {
+                "id": m.id,
+                "scheduled_at": _iso(m.scheduled_at),
+                "status": m.status,
+                "place": m.place,
+                "shared_with_manager": _iso(m.prep_shared_at),
+                "answers": {a.question_key: a.text for a in answers if a.meeting_id == m.id},
+            }
+            for m in meetings
+        ],
+        "actions": [
+            {
+                "id": a.id,
+                "what": a.what,
+                "goal": a.goal,
+                "due": _iso(a.due),
+                "status": a.status,
+                "history": [
+                    {"kind": e.kind, "at": _iso(e.at), "old_due": _iso(e.old_due), "new_due": _iso(e.new_due)}
+                    for e in events
+                    if e.action_id == a.id
+                ],
+            }
+            for a in actions
+        ],
+        "evaluations": [{"meeting": e.meeting_id, "answers": json.loads(e.answers or "{}")} for e in evaluations],
+        "read_by": [
+            {
+                "who": readers[r.actor_id].slack_user_id if r.actor_id in readers else "",
+                "what": r.what,
+                "at": _iso(r.at),
+            }
+            for r in reads
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Erased:
+    answers: int
+    actions: int
+    evaluations: int
+
+
+def erase(repo: Repo, person: Person) -> Erased:
+    """Remove a person's content on request; rows stay (without text) so participation counts still add up."""
+    assert person.id is not None
+    s = repo.session
+    pairings = s.exec(select(Pairing).where(col(Pairing.employee_id) == person.id)).all()
+    meeting_ids = [
+        m.id
+        for m in s.exec(
+            select(Meeting).where(col(Meeting.pairing_id).in_([p.id for p in pairings if p.id is not None]))
+        ).all()
+    ]
+    answers = s.exec(select(PrepAnswer).where(col(PrepAnswer.meeting_id).in_(meeting_ids))).all()
+    for a in answers:
+        s.delete(a)
+    for m in s.exec(select(Meeting).where(col(Meeting.id).in_(meeting_ids))).all():
+        m.special_topics, m.place = None, None
+        s.add(m)
+    actions = s.exec(select(Action).where(col(Action.employee_id) == person.id)).all()
+    for action in actions:
+        action.what, action.goal, action.follow_up = REMOVED, None, None
+        s.add(action)
+    evaluations = s.exec(select(Evaluation).where(col(Evaluation.person_id) == person.id)).all()
+    for e in evaluations:
+        e.answers = "{}"
+        s.add(e)
+    person.name, person.email = "", None
+    s.add(person)
+    s.flush()
+    return Erased(len(answers), len(actions), len(evaluations))
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (clamped to the month's last day)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = moment.day
+    while True:
+        try:
+            return moment.replace(year=year, month=month + 1, day=day)
+        except ValueError:
+            day -= 1
+
+
+def expire(repo: Repo, now: datetime, months: int) -> int:
+    """Delete preparation answers and evaluation texts older than the retention period; counts remain."""
+    cutoff = months_before(now, months)
+    s = repo.session
+    old = s.exec(select(PrepAnswer).where(col(PrepAnswer.updated_at) < cutoff)).all()
+    for a in old:
+        s.delete(a)
+    evaluations = s.exec(
+        select(Evaluation).where(col(Evaluation.created_at) < cutoff, col(Evaluation.answers) != "{}")
+    ).all()
+    for e in evaluations:
+        e.answers = "{}"
+        s.add(e)
+    s.flush()
+    return len(old) + len(evaluations)
