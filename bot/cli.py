@@ -8,12 +8,15 @@ from pathlib import Path
 
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
-from flows.clock import Clock, ManualClock, SystemClock
+from flows.clock import Clock, ManualClock, ShiftedClock, SystemClock
 from flows.i18n import translator
 
 
 def _services(settings: Settings, clock: Clock | None = None) -> Services:
     from storage.db import make_engine
+
+    if clock is None and settings.mal_clock_start is not None:
+        clock = ShiftedClock(settings.mal_clock_start)
 
     return Services(settings=settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
 
@@ -50,7 +53,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = create_app(svc, socket_mode=socket_mode)
     scheduler = None
     if not args.no_scheduler:
-        scheduler = start_scheduler(svc, SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url)))
+        scheduler = start_scheduler(
+            svc,
+            SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url)),
+            every_seconds=settings.mal_tick_seconds,
+        )
     try:
         if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -33,11 +33,17 @@ class DrainReport:
     errors: list[str] = field(default_factory=list)
 
 
-def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, limit: int = 200) -> DrainReport:
+def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, limit: int | None = None) -> DrainReport:
     worker = worker or worker_id()
     report = DrainReport()
     now = svc.clock.now()
-    rows = outbox.claim(svc.engine, now, worker, limit)
+    rows = outbox.claim(
+        svc.engine,
+        now,
+        worker,
+        limit or svc.settings.mal_outbox_batch,
+        timedelta(seconds=svc.settings.mal_outbox_lease_seconds),
+    )
     paused_for: float = 0.0
     for row in rows:
         assert row.id is not None

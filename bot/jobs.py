@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from bot.delivery import DrainReport, drain
 from bot.gateway import SlackGateway
 from bot.services import Services
-from flows.planner import PlanReport, plan
+from flows.planner import NUDGE_BATCH, PlanReport, plan
 
 
 @dataclass(frozen=True)
@@ -15,8 +15,13 @@ class TickReport:
 
 
 def tick(svc: Services, gateway: SlackGateway, *, worker: str | None = None, max_batches: int = 100) -> TickReport:
-    with svc.unit() as repo:
-        planned = plan(repo, svc.clock.now(), svc.plan_settings)
+    planned = PlanReport()
+    for _ in range(max_batches):  # small transactions: locks are held briefly and a crash loses little
+        with svc.unit() as repo:
+            part = plan(repo, svc.clock.now(), svc.plan_settings)
+        planned.add(part)
+        if part.nudges_examined < NUDGE_BATCH:
+            break
     total = DrainReport()
     for _ in range(max_batches):
         batch = drain(svc, gateway, worker=worker)

@@ -4,7 +4,7 @@ A bot that starts with a malformed token fails minutes later inside a listener, 
 every value is validated here and the process stops with one readable message naming the variables.
 """
 
-from datetime import time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     mal_templates_dir: str | None = None
     mal_admins: str = ""
     mal_retention_months: int = Field(default=24, ge=1, le=240)
+    mal_tick_seconds: int = Field(default=60, ge=1, le=3600)
+    mal_outbox_lease_seconds: int = Field(default=300, ge=1, le=3600)
+    mal_outbox_batch: int = Field(default=50, ge=1, le=1000)
+    mal_clock_start: datetime | None = None
+
+    @field_validator("mal_clock_start")
+    @classmethod
+    def _clock_start(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-12-01T09:00:00+01:00")
+        return v
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -129,13 +129,16 @@ def next_slot(after: datetime, tz: str | None, hours: WorkingHours, away_until: 
     country = country_for(zone, hours.country)
     trigger = _slot_trigger(hours, zone)
     local_zone = ZoneInfo(zone)
-    candidate: datetime | None = trigger.get_next_fire_time(None, after.astimezone(local_zone))
+    # The trigger fires on whole minutes: start from the minute ``after`` falls in, so a moment that is
+    # itself inside working hours is returned as it is rather than pushed to the next minute.
+    start = after.astimezone(local_zone).replace(second=0, microsecond=0)
+    candidate: datetime | None = trigger.get_next_fire_time(None, start)
     for _ in range(400):
         assert candidate is not None
         day = candidate.astimezone(local_zone).date()
         blocked = is_holiday(day, country) or (away_until is not None and day <= away_until)
         if not blocked:
-            return candidate
+            return max(candidate, after)
         next_midnight = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=local_zone)
         candidate = trigger.get_next_fire_time(None, next_midnight)
     raise RuntimeError("no working slot within 400 days")

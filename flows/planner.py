@@ -15,6 +15,7 @@ from storage.models import Person
 from storage.repo import Repo
 
 REMINDER_WORKING_DAYS = 2
+NUDGE_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ class PlanReport:
     reminders: int = 0
     digests: int = 0
     expired: int = 0
+    nudges_examined: int = 0
+
+    def add(self, other: "PlanReport") -> None:
+        self.nudges += other.nudges
+        self.reminders += other.reminders
+        self.digests += other.digests
+        self.expired += other.expired
+        self.nudges_examined += other.nudges_examined
 
     @property
     def planned(self) -> int:
@@ -39,16 +48,17 @@ class PlanReport:
 
 def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report = PlanReport()
-    report.nudges = _plan_nudges(repo, now, cfg)
+    report.nudges, report.nudges_examined = _plan_nudges(repo, now, cfg)
     report.reminders = _plan_due_reminders(repo, now, cfg)
     report.digests = _plan_digests(repo, now, cfg)
     report.expired = privacy.expire(repo, now, cfg.retention_months)
     return report
 
 
-def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
+def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> tuple[int, int]:
     count = 0
-    for pairing in repo.pairings_due(now):
+    due = repo.pairings_due(now, NUDGE_BATCH)
+    for pairing in due:
         assert pairing.id is not None and pairing.next_window_at is not None and pairing.anchor is not None
         people = repo.people([pairing.manager_id, pairing.employee_id])
         manager, employee = people[pairing.manager_id], people[pairing.employee_id]
@@ -74,7 +84,7 @@ def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
         if pairing.nudge_at <= now:  # far behind (a long outage): skip to the first window still ahead
             schedule(pairing, now, tz, cfg.lead_days)
         repo.add(pairing)
-    return count
+    return count, len(due)
 
 
 def _morning(day: object, person: Person, cfg: PlanSettings) -> datetime:

@@ -98,7 +98,9 @@ class Repo:
             self.session.exec(select(Pairing).where(Pairing.team_id == team_id, col(Pairing.ended_at).is_(None))).all()
         )
 
-    def pairings_due(self, now: datetime, limit: int = 500) -> list[Pairing]:
+    def pairings_due(self, now: datetime, limit: int = 100) -> list[Pairing]:
+        """Due pairings, locked for this transaction; on PostgreSQL rows another replica is planning are
+        skipped rather than waited for, so replicas share the work instead of queueing behind each other."""
         return list(
             self.session.exec(
                 select(Pairing)
@@ -109,6 +111,7 @@ class Repo:
                 )
                 .order_by(col(Pairing.nudge_at))
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             ).all()
         )
 

@@ -7,15 +7,15 @@ from typing import Any
 from bot.views.actions import item_blocks
 from bot.views.blocks import Block, actions, button, context, divider, escape, header, option, section, static_select
 from flows.actions import ActionItem
-from flows.i18n import Translator
+from flows.i18n import N_, Translator
 from storage.models import Pairing, Person
 
 LANGUAGE_NAMES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "sv": "Svenska", "en": "English"}
 CADENCE_LABELS = {
-    "weekly": "Every week",
-    "biweekly": "Every two weeks",
-    "monthly": "Every month",
-    "quarterly": "Every quarter",
+    "weekly": N_("Every week"),
+    "biweekly": N_("Every two weeks"),
+    "monthly": N_("Every month"),
+    "quarterly": N_("Every quarter"),
 }
 
 
