@@ -144,6 +144,8 @@ def test_a_month_of_one_to_ones_in_the_browser(tab: Page) -> None:
 
     # The working day before, Ingrid reads what Kari shared.
     be(tab, "UINGRID")
+    # Kari's summary holds the same words: wait until her DM is replaced by Ingrid's before looking.
+    expect(bot_messages(tab).filter(has_text=nb._("Your preparation"))).to_have_count(0)
     for _ in range(6):
         if bot_messages(tab).filter(has_text="Ny kunde i Bergen").count():
             break
