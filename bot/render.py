@@ -13,7 +13,7 @@ from bot.views import actions as action_views
 from bot.views import checkin as views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import checkin, privacy
+from flows import checkin, notes, privacy
 from storage.models import Person
 from storage.repo import Repo
 
@@ -42,7 +42,14 @@ def render(
         if kind == "invite":
             return Rendered(
                 t._("Invitation to your 1:1 with {name}", name=ctx.manager.name),
-                views.invitation(ctx, t, _carried(repo, svc, ctx.employee, ctx.employee)),
+                views.invitation(ctx, t, _carried(repo, svc, ctx.employee, ctx.employee), svc.settings.mal_care_text),
+            )
+        if kind == "manager_prep":
+            prep = notes.manager_prep(repo, ctx.manager, int(payload["meeting_id"]))
+            if isinstance(prep, checkin.Refused):
+                return None
+            return Rendered(
+                t._("Your own preparation for the 1:1 with {name}", name=ctx.employee.name), views.manager_prep(prep, t)
             )
         if kind == "prep_reminder":
             return Rendered(t._("Prepare for your 1:1 with {name}", name=ctx.manager.name), views.prep_reminder(ctx, t))
@@ -51,9 +58,16 @@ def render(
             shared = checkin.summary(repo, ctx.meeting).items if ctx.meeting.prep_shared_at else ()
             if ctx.employee.id is not None:
                 privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
+            own = notes.manager_prep(repo, ctx.manager, ctx.meeting.id)
             return Rendered(
                 t._("Tomorrow's 1:1 with {name}", name=ctx.employee.name),
-                views.brief(ctx, t, list(shared), _carried(repo, svc, ctx.manager, ctx.employee)),
+                views.brief(
+                    ctx,
+                    t,
+                    list(shared),
+                    _carried(repo, svc, ctx.manager, ctx.employee),
+                    None if isinstance(own, checkin.Refused) else own,
+                ),
             )
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)

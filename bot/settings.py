@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     mal_work_end: time = time(16, 0)
     mal_invite_lead_days: int = Field(default=10, ge=1, le=30)
     mal_templates_dir: str | None = None
+    # The organisation's own words for a sensitive question: who sees the answer and where else to turn.
+    # Shown as written (not translated); empty means the template's text in the reader's language.
+    mal_care_text: str | None = Field(default=None, max_length=2000)
     mal_admins: str = ""
     mal_retention_months: int = Field(default=24, ge=1, le=240)
     mal_tick_seconds: int = Field(default=60, ge=1, le=3600)

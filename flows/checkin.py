@@ -5,6 +5,7 @@ a conversation interrupted by ``stop``, by the night, or by a restart resumes wh
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flows import cadence
 from flows.access import meeting_role
 from flows.outbox import Planned, plan_for
-from flows.templates import Question, menu_question, template
+from flows.templates import Question, menu_question, option_keys, parse_answer, template
 from storage.models import Meeting, Pairing, Person
 from storage.repo import Repo
 
@@ -128,6 +129,9 @@ def invite(
         plan_for(emp, f"followup:{meeting.id}:{stamp}:{emp.id}", "followup", payload, when + duration, hours),
         plan_for(mgr, f"followup:{meeting.id}:{stamp}:{mgr.id}", "followup", payload, when + duration, hours),
     ]
+    if template(meeting.template).manager_prep:
+        # The manager's own preparation goes to the manager alone, once per meeting however often it moves.
+        planned.append(plan_for(mgr, f"manager-prep:{meeting.id}", "manager_prep", payload, now, hours))
     if meeting.prep_status == "not_started":
         meeting.prep_status = "invited"
     return Invited(ctx, tuple(planned))
@@ -177,18 +181,33 @@ def snooze(
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What was answered to one question: the text, and for a rated or chosen question the step or choice."""
+
+    text: str = ""
+    choice: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.text or self.choice)
+
+
+@dataclass(frozen=True)
 class Prompt:
     meeting_id: int
     index: int
     total: int
     question: Question
-    answer: str | None
+    answer: Answer | None
+    # True once a rated question has its step and waits for the reason.
+    asking_reason: bool = False
+    # True when a typed answer named none of the steps or choices.
+    unclear: bool = False
 
 
 @dataclass(frozen=True)
 class Summary:
     meeting_id: int
-    items: tuple[tuple[Question, str], ...]
+    items: tuple[tuple[Question, Answer], ...]
     shared: bool
 
 
@@ -200,6 +219,7 @@ class Paused:
 
 
 Reply = Prompt | Summary | Paused | Refused
+Translate = Callable[[str], str]
 
 
 def _employee_meeting(repo: Repo, employee: Person, meeting_id: int) -> Meeting | Refused:
@@ -213,7 +233,11 @@ def _employee_meeting(repo: Repo, employee: Person, meeting_id: int) -> Meeting 
     return meeting
 
 
-def _prompt(repo: Repo, meeting: Meeting) -> Prompt | Summary:
+def answers_of(repo: Repo, meeting_id: int) -> dict[str, Answer]:
+    return {k: Answer(r.text, r.choice) for k, r in repo.answer_rows(meeting_id).items()}
+
+
+def _prompt(repo: Repo, meeting: Meeting, *, unclear: bool = False) -> Prompt | Summary:
     qs = questions(meeting)
     assert meeting.id is not None
     if meeting.prep_cursor >= len(qs):
@@ -221,13 +245,21 @@ def _prompt(repo: Repo, meeting: Meeting) -> Prompt | Summary:
         repo.add(meeting)
         return summary(repo, meeting)
     q = qs[meeting.prep_cursor]
-    return Prompt(meeting.id, meeting.prep_cursor, len(qs), q, repo.answers(meeting.id).get(q.key))
+    return Prompt(
+        meeting.id,
+        meeting.prep_cursor,
+        len(qs),
+        q,
+        answers_of(repo, meeting.id).get(q.key),
+        asking_reason=meeting.prep_status == "reason",
+        unclear=unclear,
+    )
 
 
 def summary(repo: Repo, meeting: Meeting) -> Summary:
     assert meeting.id is not None
-    answers = repo.answers(meeting.id)
-    items = tuple((q, answers[q.key]) for q in questions(meeting) if answers.get(q.key))
+    answers = answers_of(repo, meeting.id)
+    items = tuple((q, a) for q in questions(meeting) if (a := answers.get(q.key)))
     return Summary(meeting.id, items, shared=meeting.prep_shared_at is not None)
 
 
@@ -246,8 +278,14 @@ def start(repo: Repo, employee: Person, meeting_id: int, now: datetime) -> Reply
     return _prompt(repo, meeting)
 
 
-def on_message(repo: Repo, employee: Person, text: str, now: datetime) -> Reply | None:
-    """A DM from the employee: an answer, or skip/back/stop. None when it belongs to no preparation."""
+def on_message(
+    repo: Repo, employee: Person, text: str, now: datetime, translate: Translate | None = None
+) -> Reply | None:
+    """A DM from the employee: an answer, or skip/back/stop. None when it belongs to no preparation.
+
+    A rated or chosen question takes the step by number, key or label in the reader's language
+    ("2", "bra", "mycket bra"), with the reason after it or, when the template wants one, in the next message.
+    """
     word = text.strip().lower()
     meeting = repo.preparing_meeting_of(employee.id or 0)
     if meeting is None:
@@ -271,6 +309,21 @@ def on_message(repo: Repo, employee: Person, text: str, now: datetime) -> Reply 
         meeting.prep_status = "paused"
         repo.add(meeting)
         return Paused(meeting.id, len(repo.answers(meeting.id)), len(qs))
+    q = qs[min(meeting.prep_cursor, len(qs) - 1)]
+    if meeting.prep_status == "reason":
+        meeting.prep_status = "in_progress"
+        if word in BACK:
+            pass  # back to the steps of the same question, to choose again
+        elif word in SKIP:
+            meeting.prep_cursor += 1
+        elif text.strip():
+            if len(text) > MAX_ANSWER:
+                return Refused("too_long")
+            chosen = answers_of(repo, meeting.id).get(q.key)
+            repo.save_answer(meeting.id, q.key, text.strip(), now, choice=chosen.choice if chosen else None)
+            meeting.prep_cursor += 1
+        repo.add(meeting)
+        return _prompt(repo, meeting)
     if word in BACK:
         meeting.prep_cursor = max(0, meeting.prep_cursor - 1)
     elif word in SKIP:
@@ -280,10 +333,49 @@ def on_message(repo: Repo, employee: Person, text: str, now: datetime) -> Reply 
             return Refused("too_long")
         if not text.strip():
             return _prompt(repo, meeting)
-        repo.save_answer(meeting.id, qs[meeting.prep_cursor].key, text.strip(), now)
-        meeting.prep_cursor += 1
+        if q.kind in ("rating", "choice"):
+            parsed = parse_answer(q, text, translate)
+            if parsed is None:
+                return _prompt(repo, meeting, unclear=True)
+            value, reason = parsed
+            repo.save_answer(meeting.id, q.key, reason, now, choice=value)
+            if q.with_reason and not reason:
+                meeting.prep_status = "reason"
+            else:
+                meeting.prep_cursor += 1
+        else:
+            repo.save_answer(meeting.id, q.key, text.strip(), now)
+            meeting.prep_cursor += 1
     repo.add(meeting)
     return _prompt(repo, meeting)
+
+
+def choose(repo: Repo, employee: Person, meeting_id: int, index: int, value: str, now: datetime) -> Reply | None:
+    """A step or a choice clicked on a question's buttons. None when it changes nothing (a double click)."""
+    meeting = _employee_meeting(repo, employee, meeting_id)
+    if isinstance(meeting, Refused):
+        return meeting
+    if meeting.scheduled_at is not None and meeting.scheduled_at <= now:
+        return Refused("too_late")
+    assert meeting.id is not None
+    qs = questions(meeting)
+    if not 0 <= index < len(qs) or value not in option_keys(qs[index]):
+        return Refused("not_found")
+    q = qs[index]
+    before = answers_of(repo, meeting.id).get(q.key)
+    current = index == meeting.prep_cursor and meeting.prep_status in ("in_progress", "reason", "paused")
+    if before is not None and before.choice == value and not (current and meeting.prep_status != "reason"):
+        return None
+    reason = before.text if before is not None else ""
+    repo.save_answer(meeting.id, q.key, reason, now, choice=value)
+    if current:
+        if q.with_reason and not reason:
+            meeting.prep_status = "reason"
+        else:
+            meeting.prep_status = "in_progress"
+            meeting.prep_cursor += 1
+        repo.add(meeting)
+    return _prompt(repo, meeting) if meeting.prep_status != "review" else summary(repo, meeting)
 
 
 def _resumable(repo: Repo, employee: Person) -> Meeting | None:
@@ -299,21 +391,36 @@ def _resumable(repo: Repo, employee: Person) -> Meeting | None:
 
 
 def save_form(
-    repo: Repo, employee: Person, meeting_id: int, answers: dict[str, str], now: datetime
+    repo: Repo,
+    employee: Person,
+    meeting_id: int,
+    answers: dict[str, str],
+    now: datetime,
+    choices: dict[str, str] | None = None,
 ) -> Summary | Refused:
-    """The same questions answered in a modal; empty fields clear nothing that was said in the DM."""
+    """The same questions answered in a modal; empty fields clear nothing that was said in the DM.
+
+    ``choices`` holds the step or choice picked for rated and chosen questions; ``answers`` their reasons.
+    """
     meeting = _employee_meeting(repo, employee, meeting_id)
     if isinstance(meeting, Refused):
         return meeting
     if meeting.scheduled_at is not None and meeting.scheduled_at <= now:
         return Refused("too_late")
     assert meeting.id is not None
-    keys = {q.key for q in questions(meeting)}
-    for key, text in answers.items():
-        if key in keys and text.strip():
-            if len(text) > MAX_ANSWER:
-                return Refused("too_long")
-            repo.save_answer(meeting.id, key, text.strip(), now)
+    picked = choices or {}
+    before = answers_of(repo, meeting.id)
+    for q in questions(meeting):
+        text = (answers.get(q.key) or "").strip()
+        if len(text) > MAX_ANSWER:
+            return Refused("too_long")
+        value = picked.get(q.key)
+        if value is not None and value not in option_keys(q):
+            return Refused("not_found")
+        old = before.get(q.key)
+        choice = value or (old.choice if old else None)
+        if text or value:
+            repo.save_answer(meeting.id, q.key, text or (old.text if old else ""), now, choice=choice)
     meeting.prep_status = "review"
     meeting.prep_cursor = len(questions(meeting))
     repo.add(meeting)

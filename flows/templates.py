@@ -661,6 +661,31 @@ def parse_rating(question: Question, text: str, translate: Callable[[str], str] 
     return Rating(steps[index], rest)
 
 
+def parse_answer(
+    question: Question, text: str, translate: Callable[[str], str] | None = None
+) -> tuple[str, str] | None:
+    """A typed answer to a rated or chosen question: the step key or the choice, and the reason after it."""
+    if question.kind == "rating":
+        rating = parse_rating(question, text, translate)
+        return (rating.step.key, rating.reason) if rating else None
+    if question.kind == "choice":
+        found = _pick(_names([(c, c) for c in question.choices], translate), text)
+        return (question.choices[found[0]], found[1]) if found else None
+    return None
+
+
+def option_keys(question: Question) -> tuple[str, ...]:
+    """What a button or a select may send for a question: its scale's step keys or its choices."""
+    return tuple(s.key for s in question.scale) if question.kind == "rating" else question.choices
+
+
+def option_label(question: Question, value: str) -> str:
+    """The message id shown for a stored step key or choice."""
+    if question.kind == "rating":
+        return next((s.text for s in question.scale if s.key == value), value)
+    return value
+
+
 def parse_choice(question: Question, text: str, translate: Callable[[str], str] | None = None) -> str | None:
     """The choice a typed answer names (by number or text), as its message id; None when it names none."""
     found = _pick(_names([(c, c) for c in question.choices], translate), text)

@@ -128,7 +128,26 @@ class PrepAnswer(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     question_key: str = Field(max_length=64)
     text: str = Field(default="", max_length=3000)
+    # A rated or chosen question keeps the step key (or the choice) here and its reason in ``text``.
+    choice: str | None = Field(default=None, max_length=200)
     updated_at: datetime | None = utc_column()
+
+
+class PrivateNote(SQLModel, table=True):
+    """One person's own text for one meeting: their notes, or the manager's answers to their own preparation.
+
+    Seen only by its author (003: each party keeps their own notes), never by the other party or an admin.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "person_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    key: str = Field(max_length=80)
+    text: str = Field(default="", max_length=3000)
+    choice: str | None = Field(default=None, max_length=200)
+    updated_at: datetime | None = utc_column(index=True)
 
 
 class Action(SQLModel, table=True):

@@ -21,6 +21,7 @@ from storage.models import (
     Pairing,
     Person,
     PrepAnswer,
+    PrivateNote,
     ProcessedEvent,
     Workspace,
 )
@@ -161,7 +162,7 @@ class Repo:
             .where(
                 col(Pairing.employee_id) == employee_id,
                 col(Meeting.status) == "invited",
-                col(Meeting.prep_status).in_(("in_progress", "review")),
+                col(Meeting.prep_status).in_(("in_progress", "reason", "review")),
             )
             .order_by(col(Meeting.scheduled_at))
         ).first()
@@ -170,15 +171,42 @@ class Repo:
         rows = self.session.exec(select(PrepAnswer).where(PrepAnswer.meeting_id == meeting_id)).all()
         return {r.question_key: r.text for r in rows}
 
-    def save_answer(self, meeting_id: int, key: str, text: str, now: datetime) -> None:
+    def answer_rows(self, meeting_id: int) -> dict[str, PrepAnswer]:
+        rows = self.session.exec(select(PrepAnswer).where(PrepAnswer.meeting_id == meeting_id)).all()
+        return {r.question_key: r for r in rows}
+
+    def save_answer(self, meeting_id: int, key: str, text: str, now: datetime, choice: str | None = None) -> None:
+        """Keep one answer per question; a rated answer keeps its step in ``choice`` and its reason in ``text``."""
         row = self.session.exec(
             select(PrepAnswer).where(PrepAnswer.meeting_id == meeting_id, col(PrepAnswer.question_key) == key)
         ).first()
         if row is None:
-            self.add(PrepAnswer(meeting_id=meeting_id, question_key=key, text=text, updated_at=now))
+            self.add(PrepAnswer(meeting_id=meeting_id, question_key=key, text=text, choice=choice, updated_at=now))
         else:
             row.text = text
+            row.choice = choice
             row.updated_at = now
+            self.session.add(row)
+
+    # --- private notes ----------------------------------------------------------------------------------
+    def notes(self, meeting_id: int, person_id: int) -> dict[str, PrivateNote]:
+        rows = self.session.exec(
+            select(PrivateNote).where(PrivateNote.meeting_id == meeting_id, col(PrivateNote.person_id) == person_id)
+        ).all()
+        return {r.key: r for r in rows}
+
+    def save_note(
+        self, meeting_id: int, person_id: int, key: str, text: str, now: datetime, choice: str | None = None
+    ) -> None:
+        row = self.notes(meeting_id, person_id).get(key)
+        if row is None:
+            self.add(
+                PrivateNote(
+                    meeting_id=meeting_id, person_id=person_id, key=key, text=text, choice=choice, updated_at=now
+                )
+            )
+        else:
+            row.text, row.choice, row.updated_at = text, choice, now
             self.session.add(row)
 
     # --- actions --------------------------------------------------------------------------------------

@@ -152,6 +152,17 @@ def answer_for(q: Question, index: int) -> str:
     return f"answer {index} to {q.key}"
 
 
+def stored_as(q: Question, typed: str) -> checkin.Answer:
+    """How a typed answer is kept: a rating or choice as its step or choice, with the reason apart."""
+    if q.kind == "rating":
+        rating = parse_rating(q, typed)
+        assert rating is not None
+        return checkin.Answer(rating.reason, rating.step.key)
+    if q.kind == "choice":
+        return checkin.Answer("", parse_choice(q, typed))
+    return checkin.Answer(typed)
+
+
 def evaluation_answers(tpl: Template, who: str) -> dict[str, str]:
     return {q.key: q.choices[0] if q.kind == "choice" else f"{who} on {q.key}" for q in tpl.evaluation}
 
@@ -192,7 +203,7 @@ def run_conversation(engine: Engine, key: str) -> None:
         assert isinstance(invited, checkin.Invited)
 
     # The employee answers every question in the DM, one at a time, each step its own unit of work.
-    expected: dict[str, str] = {}
+    expected: dict[str, checkin.Answer] = {}
     reply: checkin.Reply | None
     with unit(engine) as repo:
         employee = repo.person(employee_id)
@@ -205,7 +216,7 @@ def run_conversation(engine: Engine, key: str) -> None:
         if q.sensitive:
             assert q.care_text
         answer = answer_for(q, reply.index)
-        expected[q.key] = answer
+        expected[q.key] = stored_as(q, answer)
         step += 1
         with unit(engine) as repo:
             employee = repo.person(employee_id)
@@ -223,8 +234,7 @@ def run_conversation(engine: Engine, key: str) -> None:
         assert {q.key: a for q, a in shared.items} == expected
         for q, a in shared.items:
             if q.kind == "rating":
-                rating = parse_rating(q, a)
-                assert rating is not None and rating.reason == f"because of {q.key}"
+                assert a.choice in [s.key for s in q.scale] and a.text == f"because of {q.key}"
 
     # After the meeting: the plan row in the template's columns, and one evaluation from each.
     after = MEETING_AT + timedelta(minutes=tpl.duration_minutes)

@@ -12,9 +12,10 @@ from bot.listeners.common import Caller, caller, team_of, user_of
 from bot.views import actions as action_views
 from bot.views import checkin as views
 from bot.views.notices import notice
-from flows import actions, checkin
+from flows import actions, checkin, notes
 from flows.access import meeting_role
 from flows.outbox import enqueue
+from flows.templates import template
 
 
 def register(app: App) -> None:
@@ -24,6 +25,9 @@ def register(app: App) -> None:
     app.action("prep_start")(on_prep_start)
     app.action("prep_form_open")(on_prep_form_open)
     app.action("prep_share")(on_prep_share)
+    app.action("prep_choose")(on_prep_choose)
+    app.action("manager_prep_open")(on_manager_prep_open)
+    app.action("note_open")(on_note_open)
     app.action("agree_open")(on_agree_open)
     app.action("evaluate_open")(on_evaluate_open)
     app.view("meeting_invite_submit")(on_invite_submit)
@@ -31,6 +35,8 @@ def register(app: App) -> None:
     app.view("prep_form_submit")(on_prep_form_submit)
     app.view("agree_submit")(on_agree_submit)
     app.view("evaluate_submit")(on_evaluate_submit)
+    app.view("manager_prep_submit")(on_manager_prep_submit)
+    app.view("note_submit")(on_note_submit)
 
 
 def _meeting_id(action: dict[str, Any]) -> int:
@@ -47,9 +53,17 @@ def _refuse(c: Caller, respond: Respond, reason: str) -> None:
     respond(text=notice(reason, c.t), response_type="ephemeral", replace_original=False)
 
 
-def _role_context(c: Caller, meeting_id: int, role: str) -> checkin.MeetingContext | None:
+def _meeting_or_refuse(
+    c: Caller, respond: Respond, meeting_id: int, role: str | None = None, *, open_only: bool = False
+) -> checkin.MeetingContext | None:
+    """The meeting a button names, when the caller has ``role`` in it (any role when None); else refuse."""
     ctx = checkin.context(c.repo, meeting_id)
-    if ctx is None or meeting_role(c.repo, c.person, ctx.meeting) != role:
+    found = meeting_role(c.repo, c.person, ctx.meeting) if ctx is not None else None
+    if ctx is None or ctx.meeting.id is None or found is None or (role is not None and found != role):
+        _refuse(c, respond, "not_yours")
+        return None
+    if open_only and ctx.meeting.status in ("held", "skipped"):
+        _refuse(c, respond, "closed")
         return None
     return ctx
 
@@ -66,12 +80,8 @@ def on_invite_open(
 ) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
-        ctx = _role_context(c, _meeting_id(action), "manager")
+        ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager", open_only=True)
         if ctx is None:
-            _refuse(c, respond, "not_yours")
-            return
-        if ctx.meeting.status in ("held", "skipped"):
-            _refuse(c, respond, "closed")
             return
         client.views_open(trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body)))
 
@@ -81,9 +91,8 @@ def on_skip_open(
 ) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
-        ctx = _role_context(c, _meeting_id(action), "manager")
+        ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager")
         if ctx is None or ctx.meeting.id is None:
-            _refuse(c, respond, "not_yours")
             return
         client.views_open(trigger_id=body["trigger_id"], view=views.skip_modal(ctx.meeting.id, c.t, _origin(body)))
 
@@ -177,9 +186,11 @@ def on_skip_submit(
 
 def render_reply(reply: checkin.Reply, c: Caller) -> tuple[list[dict[str, Any]], str]:
     if isinstance(reply, checkin.Prompt):
-        return views.prompt(reply, c.t), c.t._(reply.question.text)
+        return views.prompt(reply, c.t, c.svc.settings.mal_care_text), c.t._(reply.question.text)
     if isinstance(reply, checkin.Summary):
-        return views.summary(reply, c.t), c.t._("Your preparation")
+        meeting = c.repo.meeting(reply.meeting_id)
+        tpl = template(meeting.template) if meeting is not None else None
+        return views.summary(reply, c.t, tpl), c.t._("Your preparation")
     if isinstance(reply, checkin.Paused):
         return views.paused(reply, c.t), c.t._("Paused")
     text = notice(reply.reason, c.t)
@@ -201,27 +212,23 @@ def on_prep_form_open(
 ) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
-        ctx = _role_context(c, _meeting_id(action), "employee")
+        ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "employee")
         if ctx is None or ctx.meeting.id is None:
-            _refuse(c, respond, "not_yours")
             return
         if ctx.meeting.status != "invited":
             _refuse(c, respond, "closed")
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.prep_form(ctx, c.repo.answers(ctx.meeting.id), c.t))
+        form = views.prep_form(ctx, checkin.answers_of(c.repo, ctx.meeting.id), c.t, c.svc.settings.mal_care_text)
+        client.views_open(trigger_id=body["trigger_id"], view=form)
 
 
 def on_prep_form_submit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
-    answers = {
-        block_id[2:]: (v.get("answer") or {}).get("value") or ""
-        for block_id, v in view["state"]["values"].items()
-        if block_id.startswith("q_")
-    }
+    answers, choices = views.form_values(view["state"]["values"])
     with caller(context, client, team_of(body), user_of(body)) as c:
-        reply = checkin.save_form(c.repo, c.person, int(meta.get("meeting_id", 0)), answers, c.svc.clock.now())
+        reply = checkin.save_form(c.repo, c.person, int(meta.get("meeting_id", 0)), answers, c.svc.clock.now(), choices)
         if isinstance(reply, checkin.Refused):
             first = next(iter(view["state"]["values"]), "")
             ack(response_action="errors", errors={first: notice(reply.reason, c.t)})
@@ -253,15 +260,16 @@ def on_agree_open(
 ) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
-        ctx = checkin.context(c.repo, _meeting_id(action))
-        if ctx is None or ctx.meeting.id is None or meeting_role(c.repo, c.person, ctx.meeting) is None:
-            _refuse(c, respond, "not_yours")
+        ctx = _meeting_or_refuse(c, respond, _meeting_id(action))
+        if ctx is None or ctx.meeting.id is None:
             return
         from datetime import timedelta
 
         default_due = c.svc.today(c.person) + timedelta(days=30)
+        plan = template(ctx.meeting.template).plan
         client.views_open(
-            trigger_id=body["trigger_id"], view=action_views.agree_modal(ctx.meeting.id, ctx.employee, c.t, default_due)
+            trigger_id=body["trigger_id"],
+            view=action_views.agree_modal(ctx.meeting.id, ctx.employee, c.t, default_due, plan),
         )
 
 
@@ -285,6 +293,10 @@ def on_agree_submit(
             owner_id = ((values.get(f"owner_{n}") or {}).get("owner") or {}).get("selected_user")
             due_raw = ((values.get(f"due_{n}") or {}).get("due") or {}).get("selected_date")
             goal = ((values.get(f"goal_{n}") or {}).get("goal") or {}).get("value")
+            follow_up = ((values.get(f"follow_{n}") or {}).get("follow") or {}).get("value")
+            how = ((values.get(f"how_{n}") or {}).get("how") or {}).get("value")
+            if how and how.strip():
+                what = f"{what.strip()} — {how.strip()}"
             if not due_raw:
                 errors[f"due_{n}"] = notice("date_missing", c.t)
                 continue
@@ -292,7 +304,7 @@ def on_agree_submit(
             if due < today:
                 errors[f"due_{n}"] = notice("past", c.t)
                 continue
-            rows.append((n, what, owner_id or ctx.employee.slack_user_id, due, goal))
+            rows.append((n, what, owner_id or ctx.employee.slack_user_id, due, goal, follow_up))
         if not rows and not errors:
             errors["what_1"] = notice("empty", c.t)
         if errors:
@@ -300,7 +312,7 @@ def on_agree_submit(
             return
         from bot import people
 
-        for n, what, owner_slack, due, goal in rows:
+        for n, what, owner_slack, due, goal, follow_up in rows:
             owner = people.ensure(c.repo, client, c.person.team_id, owner_slack, c.svc.clock.now())
             added = actions.add(
                 c.repo,
@@ -313,6 +325,7 @@ def on_agree_submit(
                 today=today,
                 goal=goal,
                 meeting_id=ctx.meeting.id,
+                follow_up=follow_up,
             )
             if isinstance(added, actions.Refused):
                 c.repo.session.rollback()
@@ -328,9 +341,8 @@ def on_evaluate_open(
 ) -> None:
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
-        ctx = checkin.context(c.repo, _meeting_id(action))
-        if ctx is None or ctx.meeting.id is None or meeting_role(c.repo, c.person, ctx.meeting) is None:
-            _refuse(c, respond, "not_yours")
+        ctx = _meeting_or_refuse(c, respond, _meeting_id(action))
+        if ctx is None or ctx.meeting.id is None:
             return
         if c.person.id is not None and c.repo.evaluation(ctx.meeting.id, c.person.id) is not None:
             _refuse(c, respond, "already_evaluated")
@@ -356,3 +368,87 @@ def on_evaluate_submit(
         ack()
         text = c.t._("Thank you for the evaluation!") if result else notice("already_evaluated", c.t)
     _dm(client, c, views.note(text), text)
+
+
+# --- steps and choices clicked in the DM -----------------------------------------------------------------
+
+
+def on_prep_choose(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """A step of a rating or a choice clicked; a second click on the same step answers nothing."""
+    ack()
+    meeting_id, _, rest = str(action.get("value", "")).partition(":")
+    index, _, value = rest.partition(":")
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        if not meeting_id.isdigit() or not index.isdigit():
+            _refuse(c, respond, "not_found")
+            return
+        reply = checkin.choose(c.repo, c.person, int(meeting_id), int(index), value, c.svc.clock.now())
+        if reply is None:
+            return
+        if isinstance(reply, checkin.Refused):
+            _refuse(c, respond, reply.reason)
+            return
+        blocks, text = render_reply(reply, c)
+        c.commit()
+    _dm(client, c, blocks, text)
+
+
+# --- what each party keeps to themselves -----------------------------------------------------------------
+
+
+def on_manager_prep_open(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        prep = notes.manager_prep(c.repo, c.person, _meeting_id(action))
+        if isinstance(prep, checkin.Refused):
+            _refuse(c, respond, prep.reason)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=views.manager_prep_modal(prep, c.t))
+
+
+def on_manager_prep_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    answers, choices = views.form_values(view["state"]["values"])
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        result = notes.save_manager_prep(
+            c.repo, c.person, int(meta.get("meeting_id", 0)), answers, choices, c.svc.clock.now()
+        )
+        if isinstance(result, checkin.Refused):
+            first = next(iter(view["state"]["values"]), "")
+            ack(response_action="errors", errors={first: notice(result.reason, c.t)})
+            return
+        ack()
+        text = c.t._("Saved. Only you see your own preparation.")
+    _dm(client, c, views.note(text), text)
+
+
+def on_note_open(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        own = notes.notes(c.repo, c.person, _meeting_id(action))
+        if isinstance(own, checkin.Refused):
+            _refuse(c, respond, own.reason)
+            return
+        assert own.ctx.meeting.id is not None
+        client.views_open(trigger_id=body["trigger_id"], view=views.notes_modal(own.ctx.meeting.id, own.text, c.t))
+
+
+def on_note_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    text = ((view["state"]["values"].get("note") or {}).get("note") or {}).get("value") or ""
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        result = notes.save_notes(c.repo, c.person, int(meta.get("meeting_id", 0)), text, c.svc.clock.now())
+        if isinstance(result, checkin.Refused):
+            ack(response_action="errors", errors={"note": notice(result.reason, c.t)})
+            return
+        ack()

@@ -32,7 +32,7 @@ def on_dm(event: dict[str, Any], body: dict[str, Any], context: BoltContext, cli
     with caller(context, client, team_of(body), event["user"]) as c:
         if not c.repo.first_time(_dedupe_key(body, event), svc.clock.now()):
             return
-        reply = checkin.on_message(c.repo, c.person, event.get("text") or "", svc.clock.now())
+        reply = checkin.on_message(c.repo, c.person, event.get("text") or "", svc.clock.now(), c.t._)
         if reply is None:
             blocks = [
                 {

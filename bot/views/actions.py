@@ -20,6 +20,7 @@ from bot.views.blocks import (
 )
 from flows.actions import ActionItem, ActionList
 from flows.i18n import Translator
+from flows.templates import Plan
 from storage.models import Person
 
 PAGE = 15
@@ -132,29 +133,36 @@ def postpone_modal(
     )
 
 
-def agree_modal(meeting_id: int, employee: Person, t: Translator, default_due: date) -> dict[str, Any]:
-    """'What have we agreed? Who does what, when?' — up to three actions at a time, the plan's columns."""
+def agree_modal(
+    meeting_id: int, employee: Person, t: Translator, default_due: date, plan: Plan | None = None
+) -> dict[str, Any]:
+    """'What have we agreed? Who does what, when?' — up to three rows of the template's development plan,
+    with its columns in its order and its labels (003: commitment, how, done by, how to follow up)."""
+    plan = plan or Plan()
     blocks: list[Block] = [section(t._("*What have we agreed? Who does what, when?*"))]
+    if plan.intro:
+        blocks.append(context(t._(plan.intro)))
     for n in range(1, AGREE_ROWS + 1):
-        blocks += [
-            divider(),
-            input_block(
-                f"what_{n}", t._("Action {n}", n=n), text_input("what", multiline=True, max_length=3000), optional=n > 1
-            ),
-            input_block(
-                f"owner_{n}",
-                t._("Responsible"),
-                {"type": "users_select", "action_id": "owner", "initial_user": employee.slack_user_id},
-                optional=n > 1,
-            ),
-            input_block(
-                f"due_{n}",
-                t._("Deadline"),
-                {"type": "datepicker", "action_id": "due", "initial_date": default_due.isoformat()},
-                optional=n > 1,
-            ),
-            input_block(f"goal_{n}", t._("Goal it serves"), text_input("goal", max_length=500), optional=True),
-        ]
+        blocks.append(divider())
+        for col in plan.columns:
+            label = t._(col.label)
+            if col.key == "action":
+                text = t._("Action {n}", n=n) if col.label == "Action" else f"{n}. {label}"
+                blocks.append(
+                    input_block(f"what_{n}", text, text_input("what", multiline=True, max_length=3000), optional=n > 1)
+                )
+            elif col.key == "responsible":
+                user = {"type": "users_select", "action_id": "owner", "initial_user": employee.slack_user_id}
+                blocks.append(input_block(f"owner_{n}", label, user, optional=n > 1))
+            elif col.key == "deadline":
+                day = {"type": "datepicker", "action_id": "due", "initial_date": default_due.isoformat()}
+                blocks.append(input_block(f"due_{n}", label, day, optional=n > 1))
+            elif col.key == "goal":
+                blocks.append(input_block(f"goal_{n}", label, text_input("goal", max_length=500), optional=True))
+            elif col.key == "follow_up":
+                blocks.append(input_block(f"follow_{n}", label, text_input("follow", max_length=500), optional=True))
+            elif col.key == "how":
+                blocks.append(input_block(f"how_{n}", label, text_input("how", max_length=1000), optional=True))
     return modal(
         "agree_submit",
         t._("Agreed actions"),

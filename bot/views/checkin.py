@@ -18,16 +18,76 @@ from bot.views.blocks import (
     modal,
     option,
     section,
+    static_select,
     text_input,
 )
 from flows.actions import ActionItem
-from flows.checkin import MeetingContext, Paused, Prompt, Summary, questions
+from flows.checkin import Answer, MeetingContext, Paused, Prompt, Summary, questions
 from flows.i18n import Translator
-from flows.templates import Question, question_menu, template
+from flows.notes import ManagerPrep
+from flows.templates import Question, Template, option_keys, option_label, question_menu, template
 
 
 def _q(q: Question, t: Translator) -> str:
     return t._(q.text)
+
+
+def button_row(block_id: str, *buttons: dict[str, Any]) -> Block:
+    """The row under a message: the first button is the one we hope for, the others are the alternatives."""
+    row = list(buttons)
+    if row and "style" not in row[0]:
+        row[0] = {**row[0], "style": "primary"}
+    return actions(row, block_id=block_id)
+
+
+def care(q: Question, t: Translator, override: str | None = None) -> str:
+    """Who sees a sensitive answer and where else to turn; the organisation's own text wins when it has one."""
+    if not q.sensitive:
+        return ""
+    return override.strip() if override and override.strip() else t._(q.care_text)
+
+
+def answer_text(q: Question, a: Answer, t: Translator) -> str:
+    """An answer as the reader sees it: the step or choice in their language, then the reason."""
+    parts = []
+    if a.choice:
+        parts.append(f"*{escape(t._(option_label(q, a.choice)))}*")
+    if a.text:
+        parts.append(escape(a.text))
+    return " — ".join(parts)
+
+
+def _chunks(lines: list[str], limit: int = 2900) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        line = line[:limit]
+        if out and len(out[-1]) + len(line) + 2 <= limit:
+            out[-1] += "\n\n" + line
+        else:
+            out.append(line)
+    return out or [""]
+
+
+def answer_blocks(
+    tpl: Template, items: list[tuple[Question, Answer]], t: Translator, *, limit: int = 30
+) -> list[Block]:
+    """Answers grouped under the template's sections (in the template's order), the rest first."""
+    by_key = {q.key: (q, a) for q, a in items}
+    in_sections = {q.key for s in tpl.sections for q in s.questions}
+    groups: list[tuple[str, list[tuple[Question, Answer]]]] = [
+        ("", [(q, a) for q, a in items if q.key not in in_sections])
+    ]
+    groups += [(t._(s.title), [by_key[q.key] for q in s.questions if q.key in by_key]) for s in tpl.sections]
+    blocks: list[Block] = []
+    for title, rows in groups:
+        if not rows:
+            continue
+        lines = [f"_{escape(_q(q, t))}_\n{answer_text(q, a, t)}" for q, a in rows]
+        chunks = _chunks(lines)
+        if title:
+            chunks[0] = f"*{escape(title)}*\n" + chunks[0]
+        blocks += [section(c) for c in chunks]
+    return blocks[:limit]
 
 
 def _tz(tz: str | None) -> str:
@@ -128,10 +188,17 @@ def _carried(items: list[ActionItem], t: Translator) -> list[Block]:
     return [section(t._("*Open actions from earlier conversations*") + "\n" + "\n".join(lines))]
 
 
-def invitation(ctx: MeetingContext, t: Translator, carried: list[ActionItem]) -> list[Block]:
+def notes_button(t: Translator, meeting_id: int) -> dict[str, Any]:
+    return button(t._("My private notes"), "note_open", str(meeting_id))
+
+
+def invitation(
+    ctx: MeetingContext, t: Translator, carried: list[ActionItem], care_override: str | None = None
+) -> list[Block]:
     assert ctx.meeting.id is not None
     mid = str(ctx.meeting.id)
-    qs = "\n".join(f"{n}. {_q(q, t)}" for n, q in enumerate(questions(ctx.meeting), 1))
+    qs = questions(ctx.meeting)
+    lines = [f"{n}. {_q(q, t)}" + (" :lock:" if q.sensitive else "") for n, q in enumerate(qs, 1)]
     blocks: list[Block] = [
         header(t._("Invitation to your 1:1")),
         section(
@@ -139,8 +206,11 @@ def invitation(ctx: MeetingContext, t: Translator, carried: list[ActionItem]) ->
             + "\n"
             + _when_where(ctx, t, ctx.employee.tz)
         ),
-        section(t._("*Prepare with these questions*") + "\n" + qs),
     ]
+    for n, chunk in enumerate(_chunks(lines, 2800)):
+        blocks.append(section((t._("*Prepare with these questions*") + "\n" if n == 0 else "") + chunk))
+    cares = dict.fromkeys(text for q in qs if (text := care(q, t, care_override)))
+    blocks += [context(":lock: " + escape(text)) for text in cares]
     if ctx.meeting.special_topics:
         blocks.append(
             section(t._("*Your manager also wants to talk about*") + "\n" + escape(ctx.meeting.special_topics))
@@ -148,34 +218,64 @@ def invitation(ctx: MeetingContext, t: Translator, carried: list[ActionItem]) ->
     blocks += _carried(carried, t)
     blocks += [
         context(t._("Your answers are seen only by you and your manager, and only when you share them.")),
-        actions(
-            [
-                button(t._("Prepare here, one question at a time"), "prep_start", mid, style="primary"),
-                button(t._("Answer in a form"), "prep_form_open", mid),
-            ],
-            block_id=f"prep:{mid}",
+        button_row(
+            f"prep:{mid}",
+            button(t._("Prepare here, one question at a time"), "prep_start", mid),
+            button(t._("Answer in a form"), "prep_form_open", mid),
+            notes_button(t, ctx.meeting.id),
         ),
     ]
-    return blocks
+    return blocks[:50]
 
 
-def prompt(p: Prompt, t: Translator) -> list[Block]:
+def prompt(p: Prompt, t: Translator, care_override: str | None = None) -> list[Block]:
+    q = p.question
     blocks: list[Block] = [
         context(t._("Question {n} of {total}", n=p.index + 1, total=p.total)),
-        section(f"*{escape(_q(p.question, t))}*"),
+        section(f"*{escape(_q(q, t))}*"),
     ]
+    if q.hint:
+        blocks.append(context(escape(t._(q.hint))))
+    care_text = care(q, t, care_override)
+    if care_text:
+        blocks.append(context(":lock: " + escape(care_text)))
     if p.answer:
-        blocks.append(context(t._("Your answer so far: {answer}", answer=escape(p.answer[:500]))))
+        blocks.append(context(t._("Your answer so far: {answer}", answer=answer_text(q, p.answer, t)[:500])))
+    if p.unclear:
+        blocks.append(context(t._("I did not recognise that. Choose one of the buttons, or type its number.")))
+    if p.asking_reason:
+        blocks.append(section(t._("Why? Write your reason as a message.")))
+        blocks.append(context(t._("`back` lets you choose again, `skip` moves on without a reason, `stop` pauses.")))
+        return blocks
+    if q.kind in ("rating", "choice"):
+        blocks.append(
+            actions(
+                [
+                    button(f"{n}. {t._(option_label(q, key))}", "prep_choose", f"{p.meeting_id}:{p.index}:{key}")
+                    for n, key in enumerate(option_keys(q), 1)
+                ],
+                block_id=f"prep_choose:{p.meeting_id}:{p.index}",
+            )
+        )
+        hint = (
+            t._("Click a button, or type the number or the word, and your reason after it if you like.")
+            if q.with_reason
+            else t._("Click a button, or type the number or the word.")
+        )
+        blocks.append(context(hint + " " + t._("`skip` moves on, `back` goes back, `stop` pauses.")))
+        return blocks
     blocks.append(context(t._("Write your answer as a message. `skip` moves on, `back` goes back, `stop` pauses.")))
     return blocks
 
 
-def summary(s: Summary, t: Translator) -> list[Block]:
+def summary(s: Summary, t: Translator, tpl: Template | None = None) -> list[Block]:
     blocks: list[Block] = [header(t._("Your preparation"))]
     if not s.items:
         blocks.append(section(t._("You have not answered any questions yet.")))
-    for q, answer in s.items[:20]:
-        blocks.append(section(f"*{escape(_q(q, t))}*\n{escape(answer)}"))
+    elif tpl is not None:
+        blocks += answer_blocks(tpl, list(s.items), t, limit=40)
+    else:
+        blocks += [section(f"*{escape(_q(q, t))}*\n{answer_text(q, a, t)}") for q, a in s.items[:40]]
     mid = str(s.meeting_id)
     if s.shared:
         blocks.append(
@@ -190,7 +290,7 @@ def summary(s: Summary, t: Translator) -> list[Block]:
             ),
         )
     blocks.append(actions(buttons, block_id=f"prep_summary:{mid}"))
-    return blocks
+    return blocks[:50]
 
 
 def paused(p: Paused, t: Translator) -> list[Block]:
@@ -206,13 +306,65 @@ def paused(p: Paused, t: Translator) -> list[Block]:
     ]
 
 
-def prep_form(ctx: MeetingContext, answers: dict[str, str], t: Translator) -> dict[str, Any]:
-    blocks: list[Block] = [
-        input_block(
-            f"q_{q.key}", _q(q, t), text_input("answer", multiline=True, initial=answers.get(q.key)), optional=True
+def _question_inputs(
+    q: Question, before: Answer | None, t: Translator, care_override: str | None = None
+) -> list[Block]:
+    """One question in a modal: a text field, or the steps (select) or choices (radio) and a reason field."""
+    label = _q(q, t)
+    hint = care(q, t, care_override) or (t._(q.hint) if q.hint else None)
+    if q.kind == "text":
+        return [
+            input_block(
+                f"q_{q.key}",
+                label,
+                text_input("answer", multiline=True, initial=before.text if before else None),
+                optional=True,
+                hint=hint,
+            )
+        ]
+    options = [option(t._(option_label(q, key)), key) for key in option_keys(q)]
+    initial = before.choice if before else None
+    if q.kind == "rating" or len(options) > 10:
+        element = static_select("choice", t._("Choose"), options, initial)
+    else:
+        element = {"type": "radio_buttons", "action_id": "choice", "options": options}
+        chosen = next((o for o in options if o["value"] == initial), None)
+        if chosen is not None:
+            element["initial_option"] = chosen
+    blocks = [input_block(f"q_{q.key}", label, element, optional=True, hint=hint)]
+    if q.with_reason:
+        blocks.append(
+            input_block(
+                f"r_{q.key}",
+                t._("Reason"),
+                text_input("answer", multiline=True, initial=before.text if before else None),
+                optional=True,
+            )
         )
-        for q in questions(ctx.meeting)
-    ]
+    return blocks
+
+
+def form_values(values: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Texts and picked steps or choices of a submitted question form, by question key."""
+    texts: dict[str, str] = {}
+    choices: dict[str, str] = {}
+    for block_id, v in values.items():
+        if block_id.startswith(("q_", "r_")):
+            el = v.get("answer") or v.get("choice") or {}
+            picked = (el.get("selected_option") or {}).get("value")
+            if picked:
+                choices[block_id[2:]] = str(picked)
+            elif el.get("value"):
+                texts[block_id[2:]] = str(el["value"])
+    return texts, choices
+
+
+def prep_form(
+    ctx: MeetingContext, answers: dict[str, Answer], t: Translator, care_override: str | None = None
+) -> dict[str, Any]:
+    blocks: list[Block] = []
+    for q in questions(ctx.meeting):
+        blocks += _question_inputs(q, answers.get(q.key), t, care_override)
     return modal(
         "prep_form_submit",
         t._("Prepare for the 1:1"),
@@ -220,6 +372,62 @@ def prep_form(ctx: MeetingContext, answers: dict[str, str], t: Translator) -> di
         submit=t._("Save"),
         close=t._("Cancel"),
         private_metadata=json.dumps({"meeting_id": ctx.meeting.id}),
+    )
+
+
+def manager_prep(prep: ManagerPrep, t: Translator) -> list[Block]:
+    """The manager's own preparation questions, sent to the manager alone with the invitation."""
+    assert prep.ctx.meeting.id is not None
+    mid = prep.ctx.meeting.id
+    employee = prep.ctx.employee.slack_user_id
+    lines = [f"• {_q(q, t)}" for q, _ in prep.items]
+    blocks: list[Block] = [
+        header(t._("Your own preparation")),
+        section(
+            t._("Before your conversation with <@{user}>:", user=employee)
+            + "\n"
+            + _when_where(prep.ctx, t, prep.ctx.manager.tz)
+        ),
+    ]
+    blocks += [section(c) for c in _chunks(lines, 2800)]
+    blocks += [
+        context(t._("Your answers here are your own notes: <@{user}> never sees them.", user=employee)),
+        button_row(
+            f"manager_prep:{mid}",
+            button(t._("Answer privately"), "manager_prep_open", str(mid)),
+            notes_button(t, mid),
+        ),
+    ]
+    return blocks[:50]
+
+
+def manager_prep_modal(prep: ManagerPrep, t: Translator) -> dict[str, Any]:
+    blocks: list[Block] = [context(t._("Only you see these answers."))]
+    for q, before in prep.items:
+        blocks += _question_inputs(q, before, t)
+    return modal(
+        "manager_prep_submit",
+        t._("Your own preparation"),
+        blocks,
+        submit=t._("Save"),
+        close=t._("Cancel"),
+        private_metadata=json.dumps({"meeting_id": prep.ctx.meeting.id}),
+    )
+
+
+def notes_modal(meeting_id: int, text: str, t: Translator) -> dict[str, Any]:
+    return modal(
+        "note_submit",
+        t._("My private notes"),
+        [
+            context(t._("Only you see these notes: not the other party, not an administrator.")),
+            input_block(
+                "note", t._("Notes"), text_input("note", multiline=True, initial=text, max_length=3000), optional=True
+            ),
+        ],
+        submit=t._("Save"),
+        close=t._("Cancel"),
+        private_metadata=json.dumps({"meeting_id": meeting_id}),
     )
 
 
@@ -234,34 +442,46 @@ def prep_reminder(ctx: MeetingContext, t: Translator) -> list[Block]:
                 when=t.when(ctx.meeting.scheduled_at, _tz(ctx.employee.tz)),
             )
         ),
-        actions(
-            [
-                button(t._("Prepare here, one question at a time"), "prep_start", mid, style="primary"),
-                button(t._("Answer in a form"), "prep_form_open", mid),
-            ],
-            block_id=f"prep_reminder:{mid}",
+        button_row(
+            f"prep_reminder:{mid}",
+            button(t._("Prepare here, one question at a time"), "prep_start", mid),
+            button(t._("Answer in a form"), "prep_form_open", mid),
         ),
     ]
 
 
 def brief(
-    ctx: MeetingContext, t: Translator, answers: list[tuple[Question, str]] | None, carried: list[ActionItem]
+    ctx: MeetingContext,
+    t: Translator,
+    answers: list[tuple[Question, Answer]] | None,
+    carried: list[ActionItem],
+    own: ManagerPrep | None = None,
 ) -> list[Block]:
-    """The day before: what the employee shared, what is still open, and the manager's own questions."""
-    assert ctx.meeting.scheduled_at is not None
+    """The day before: what the employee shared by section, what is still open, and the manager's own
+    preparation with the manager's private answers (this message goes to the manager alone)."""
+    assert ctx.meeting.scheduled_at is not None and ctx.meeting.id is not None
+    tpl = template(ctx.meeting.template)
     blocks: list[Block] = [
         header(t._("Tomorrow's 1:1")),
         section(t._("With <@{user}>", user=ctx.employee.slack_user_id) + "\n" + _when_where(ctx, t, ctx.manager.tz)),
     ]
     if answers:
         blocks.append(section(t._("*What <@{user}> has prepared*", user=ctx.employee.slack_user_id)))
-        blocks += [section(f"*{escape(_q(q, t))}*\n{escape(a)}") for q, a in answers[:15]]
+        blocks += answer_blocks(tpl, answers, t, limit=30)
     else:
         blocks.append(context(t._("<@{user}> has not shared any preparation.", user=ctx.employee.slack_user_id)))
     blocks += _carried(carried, t)
-    own = "\n".join(f"• {_q(q, t)}" for q in template(ctx.meeting.template).manager_prep)
-    if own:
-        blocks += [divider(), section(t._("*Questions for your own preparation*") + "\n" + own)]
+    if tpl.manager_prep:
+        pairs = own.items if own else tuple((q, None) for q in tpl.manager_prep)
+        lines = [f"• {_q(q, t)}" + (f"\n{answer_text(q, a, t)}" if a else "") for q, a in pairs]
+        chunks = _chunks(lines, 2800)
+        chunks[0] = t._("*Questions for your own preparation*") + "\n" + chunks[0]
+        blocks += [divider(), *[section(c) for c in chunks[:6]]]
+    buttons = [notes_button(t, ctx.meeting.id)]
+    if tpl.manager_prep:
+        buttons.insert(0, button(t._("Answer privately"), "manager_prep_open", str(ctx.meeting.id)))
+    blocks = blocks[:49]
+    blocks.append(actions(buttons, block_id=f"brief:{ctx.meeting.id}"))
     return blocks
 
 
@@ -271,12 +491,10 @@ def followup(ctx: MeetingContext, t: Translator) -> list[Block]:
     return [
         section(t._("*What have we agreed? Who does what, when?*")),
         context(t._("Record what you agreed, so it is followed up. Then tell us how the conversation went.")),
-        actions(
-            [
-                button(t._("Record agreed actions"), "agree_open", mid, style="primary"),
-                button(t._("Evaluate the conversation"), "evaluate_open", mid),
-            ],
-            block_id=f"followup:{mid}",
+        button_row(
+            f"followup:{mid}",
+            button(t._("Record agreed actions"), "agree_open", mid),
+            button(t._("Evaluate the conversation"), "evaluate_open", mid),
         ),
     ]
 
