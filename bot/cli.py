@@ -12,9 +12,21 @@ from flows.clock import Clock, ManualClock, ShiftedClock, SystemClock
 from flows.i18n import translator
 
 
+def _templates(settings: Settings) -> None:
+    """Read the organisation's templates before anything starts: a broken file stops the start with
+    ``file:line: reason`` instead of failing in the middle of somebody's conversation weeks later."""
+    from flows.templates import TemplateError, configure
+
+    try:
+        configure(settings.mal_templates_dir)
+    except TemplateError as exc:
+        raise SettingsError(f"MAL_TEMPLATES_DIR: {exc}") from None
+
+
 def _services(settings: Settings, clock: Clock | None = None) -> Services:
     from storage.db import make_engine
 
+    _templates(settings)
     if clock is None and settings.mal_clock_start is not None:
         clock = ShiftedClock(settings.mal_clock_start)
 
@@ -135,6 +147,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox.app import run
 
     settings = load_settings(require_slack=False)
+    _templates(settings)
     return run(Path(args.data), args.port, reset=args.reset, language=settings.mal_locale)
 
 

@@ -19,10 +19,11 @@ CADENCES: dict[str, dict[str, int]] = {
     "biweekly": {"weeks": 2},
     "monthly": {"months": 1},
     "quarterly": {"months": 3},
+    "yearly": {"years": 1},
 }
 DEFAULT_CADENCE = "monthly"
 # The nudge goes out ahead of the window, but never so early that it lands before the previous window.
-LEAD_CAP_DAYS = {"weekly": 3, "biweekly": 7, "monthly": 10, "quarterly": 10}
+LEAD_CAP_DAYS = {"weekly": 3, "biweekly": 7, "monthly": 10, "quarterly": 10, "yearly": 10}
 WINDOW_HOUR = 9
 ZONE_COUNTRY = {"Europe/Oslo": "NO", "Arctic/Longyearbyen": "NO", "Europe/Stockholm": "SE"}
 

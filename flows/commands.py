@@ -23,6 +23,7 @@ CADENCE_WORDS: dict[str, tuple[str, ...]] = {
     "biweekly": ("biweekly", "annenhver-uke", "kvar-andre-veke", "varannan-vecka", "fortnightly"),
     "monthly": ("monthly", "månedlig", "månadleg", "månadsvis", "månatlig", "month"),
     "quarterly": ("quarterly", "kvartalsvis", "kvartal", "quarter"),
+    "yearly": ("yearly", "annually", "årlig", "årleg", "årligen", "årsvis", "year"),
 }
 
 

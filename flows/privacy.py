@@ -9,7 +9,17 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from storage.models import Action, ActionEvent, AuditLog, Evaluation, Meeting, Pairing, Person, PrepAnswer
+from storage.models import (
+    Action,
+    ActionEvent,
+    AuditLog,
+    Evaluation,
+    Meeting,
+    Pairing,
+    Person,
+    PrepAnswer,
+    PrivateNote,
+)
 from storage.repo import Repo
 
 REMOVED = ""
@@ -52,6 +62,8 @@ def export(repo: Repo, person: Person) -> dict[str, Any]:
         select(ActionEvent).where(col(ActionEvent.action_id).in_([a.id for a in actions if a.id is not None]))
     ).all()
     evaluations = s.exec(select(Evaluation).where(col(Evaluation.person_id) == pid)).all()
+    # Only the notes this person wrote: the other party's notes are theirs alone, even about this person.
+    own_notes = s.exec(select(PrivateNote).where(col(PrivateNote.person_id) == pid)).all()
     reads = s.exec(select(AuditLog).where(col(AuditLog.subject_id) == pid)).all()
     readers = repo.people([r.actor_id for r in reads])
     return {
@@ -82,7 +94,11 @@ def export(repo: Repo, person: Person) -> dict[str, Any]:
                 "status": m.status,
                 "place": m.place,
                 "shared_with_manager": _iso(m.prep_shared_at),
-                "answers": {a.question_key: a.text for a in answers if a.meeting_id == m.id},
+                "answers": {
+                    a.question_key: {"choice": a.choice, "text": a.text} if a.choice else a.text
+                    for a in answers
+                    if a.meeting_id == m.id
+                },
             }
             for m in meetings
         ],
@@ -102,6 +118,16 @@ def export(repo: Repo, person: Person) -> dict[str, Any]:
             for a in actions
         ],
         "evaluations": [{"meeting": e.meeting_id, "answers": json.loads(e.answers or "{}")} for e in evaluations],
+        "private_notes": [
+            {
+                "meeting": n.meeting_id,
+                "key": n.key,
+                "choice": n.choice,
+                "text": n.text,
+                "updated_at": _iso(n.updated_at),
+            }
+            for n in own_notes
+        ],
         "read_by": [
             {
                 "who": readers[r.actor_id].slack_user_id if r.actor_id in readers else "",
@@ -118,6 +144,7 @@ class Erased:
     answers: int
     actions: int
     evaluations: int
+    notes: int = 0
 
 
 def erase(repo: Repo, person: Person) -> Erased:
@@ -145,10 +172,18 @@ def erase(repo: Repo, person: Person) -> Erased:
     for e in evaluations:
         e.answers = "{}"
         s.add(e)
+    # The person's own notes, and the notes either party kept about this person's conversations.
+    notes = s.exec(
+        select(PrivateNote).where(
+            (col(PrivateNote.person_id) == person.id) | col(PrivateNote.meeting_id).in_(meeting_ids)
+        )
+    ).all()
+    for n in notes:
+        s.delete(n)
     person.name, person.email = "", None
     s.add(person)
     s.flush()
-    return Erased(len(answers), len(actions), len(evaluations))
+    return Erased(len(answers), len(actions), len(evaluations), len(notes))
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -164,10 +199,14 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 
 def expire(repo: Repo, now: datetime, months: int) -> int:
-    """Delete preparation answers and evaluation texts older than the retention period; counts remain."""
+    """Delete preparation answers, private notes and evaluation texts older than the retention period;
+    counts remain."""
     cutoff = months_before(now, months)
     s = repo.session
-    old = s.exec(select(PrepAnswer).where(col(PrepAnswer.updated_at) < cutoff)).all()
+    old: list[PrepAnswer | PrivateNote] = [
+        *s.exec(select(PrepAnswer).where(col(PrepAnswer.updated_at) < cutoff)).all(),
+        *s.exec(select(PrivateNote).where(col(PrivateNote.updated_at) < cutoff)).all(),
+    ]
     for a in old:
         s.delete(a)
     evaluations = s.exec(

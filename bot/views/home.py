@@ -16,6 +16,7 @@ CADENCE_LABELS = {
     "biweekly": N_("Every two weeks"),
     "monthly": N_("Every month"),
     "quarterly": N_("Every quarter"),
+    "yearly": N_("Every year"),
 }
 
 
@@ -133,7 +134,7 @@ def help_blocks(t: Translator) -> list[Block]:
                     t._("`/mal @person` — open actions from your conversations with one report"),
                     t._("`/mal add @person Finish the course by 15.12.2026` — record an agreed action"),
                     t._("`/mal team` — your reports, their cadence, pause or resume"),
-                    t._("`/mal cadence [@person] monthly` — weekly, biweekly, monthly or quarterly"),
+                    t._("`/mal cadence [@person] monthly` — weekly, biweekly, monthly, quarterly or yearly"),
                     t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
                     t._("`/mal export` — a file with everything mal stores about you"),
                     t._("`/mal help` — this help"),

@@ -17,7 +17,9 @@ REASONS = {
     "unknown_command": N_("I don't know the command “{arg}”. Type `/mal help` to see what I can do."),
     "trailing": N_("I didn't understand “{arg}”. Type `/mal help` to see what I can do."),
     "add_usage": N_("Write it like this: `/mal add @person What to do by 15.12.2026`"),
-    "cadence_usage": N_("Write it like this: `/mal cadence @person monthly` (weekly, biweekly, monthly or quarterly)"),
+    "cadence_usage": N_(
+        "Write it like this: `/mal cadence @person monthly` (weekly, biweekly, monthly, quarterly or yearly)"
+    ),
     "away_usage": N_("Write it like this: `/mal away 2026-12-24`"),
     "date_unparseable": N_("I could not read the date “{arg}”. Write it like 2026-12-15 or 15.12.2026."),
     "date_missing": N_("Add a date at the end, like `by 15.12.2026`."),
