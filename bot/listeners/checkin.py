@@ -1,6 +1,7 @@
 """The 1:1's buttons and modals: invite, skip, snooze; prepare, share; record actions, evaluate."""
 
 import json
+import re
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ def register(app: App) -> None:
     app.action("prep_start")(on_prep_start)
     app.action("prep_form_open")(on_prep_form_open)
     app.action("prep_share")(on_prep_share)
-    app.action("prep_choose")(on_prep_choose)
+    app.action(re.compile(r"^prep_choose(:\d+)?$"))(on_prep_choose)  # one action_id per button of a row
     app.action("manager_prep_open")(on_manager_prep_open)
     app.action("note_open")(on_note_open)
     app.action("agree_open")(on_agree_open)

@@ -251,7 +251,7 @@ def prompt(p: Prompt, t: Translator, care_override: str | None = None) -> list[B
         blocks.append(
             actions(
                 [
-                    button(f"{n}. {t._(option_label(q, key))}", "prep_choose", f"{p.meeting_id}:{p.index}:{key}")
+                    button(f"{n}. {t._(option_label(q, key))}", f"prep_choose:{n}", f"{p.meeting_id}:{p.index}:{key}")
                     for n, key in enumerate(option_keys(q), 1)
                 ],
                 block_id=f"prep_choose:{p.meeting_id}:{p.index}",
