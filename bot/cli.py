@@ -172,8 +172,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
         result = erase(repo, found)
     print(
         t._(
-            "Erased {answers} answers, {actions} action texts and {evaluations} evaluations. Counts are kept.",
+            "Erased {answers} answers, {actions} action texts, {evaluations} evaluations and {notes} private notes. "
+            "Counts are kept.",
             answers=result.answers,
+            notes=result.notes,
             actions=result.actions,
             evaluations=result.evaluations,
         )
