@@ -57,12 +57,13 @@ def answer_text(q: Question, a: Answer, t: Translator) -> str:
     return " — ".join(parts)
 
 
-def _chunks(lines: list[str], limit: int = 2900) -> list[str]:
+def _chunks(lines: list[str], limit: int = 2900, sep: str = "\n\n") -> list[str]:
+    """Lines packed into as few section texts as fit Slack's 3000 characters, leaving room for a title."""
     out: list[str] = []
     for line in lines:
         line = line[:limit]
-        if out and len(out[-1]) + len(line) + 2 <= limit:
-            out[-1] += "\n\n" + line
+        if out and len(out[-1]) + len(sep) + len(line) <= limit:
+            out[-1] += sep + line
         else:
             out.append(line)
     return out or [""]
@@ -207,7 +208,7 @@ def invitation(
             + _when_where(ctx, t, ctx.employee.tz)
         ),
     ]
-    for n, chunk in enumerate(_chunks(lines, 2800)):
+    for n, chunk in enumerate(_chunks(lines, 2800, "\n")):
         blocks.append(section((t._("*Prepare with these questions*") + "\n" if n == 0 else "") + chunk))
     cares = dict.fromkeys(text for q in qs if (text := care(q, t, care_override)))
     blocks += [context(":lock: " + escape(text)) for text in cares]
@@ -381,6 +382,7 @@ def manager_prep(prep: ManagerPrep, t: Translator) -> list[Block]:
     mid = prep.ctx.meeting.id
     employee = prep.ctx.employee.slack_user_id
     lines = [f"• {_q(q, t)}" for q, _ in prep.items]
+    chunked = _chunks(lines, 2800, "\n")
     blocks: list[Block] = [
         header(t._("Your own preparation")),
         section(
@@ -389,7 +391,7 @@ def manager_prep(prep: ManagerPrep, t: Translator) -> list[Block]:
             + _when_where(prep.ctx, t, prep.ctx.manager.tz)
         ),
     ]
-    blocks += [section(c) for c in _chunks(lines, 2800)]
+    blocks += [section(c) for c in chunked]
     blocks += [
         context(t._("Your answers here are your own notes: <@{user}> never sees them.", user=employee)),
         button_row(
@@ -474,7 +476,7 @@ def brief(
     if tpl.manager_prep:
         pairs = own.items if own else tuple((q, None) for q in tpl.manager_prep)
         lines = [f"• {_q(q, t)}" + (f"\n{answer_text(q, a, t)}" if a else "") for q, a in pairs]
-        chunks = _chunks(lines, 2800)
+        chunks = _chunks(lines, 2800, "\n")
         chunks[0] = t._("*Questions for your own preparation*") + "\n" + chunks[0]
         blocks += [divider(), *[section(c) for c in chunks[:6]]]
     buttons = [notes_button(t, ctx.meeting.id)]
