@@ -384,9 +384,11 @@ def manager_prep(prep: ManagerPrep, t: Translator) -> list[Block]:
     lines = [f"• {_q(q, t)}" for q, _ in prep.items]
     chunked = _chunks(lines, 2800, "\n")
     blocks: list[Block] = [
-        header(t._("Your own preparation")),
         section(
-            t._("Before your conversation with <@{user}>:", user=employee)
+            "*"
+            + t._("Your own preparation")
+            + "*\n"
+            + t._("Before your conversation with <@{user}>:", user=employee)
             + "\n"
             + _when_where(prep.ctx, t, prep.ctx.manager.tz)
         ),
