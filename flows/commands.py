@@ -17,6 +17,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "back": ("back", "tilbake", "tillbaka"),
     "list": ("list", "liste", "lista", "actions", "tiltak", "åtgärder"),
     "export": ("export", "eksport", "eksporter", "exportera", "mydata", "mine-data"),
+    "note": ("note", "notes", "notat", "notater", "anteckning", "anteckningar"),
 }
 CADENCE_WORDS: dict[str, tuple[str, ...]] = {
     "weekly": ("weekly", "ukentlig", "vekentleg", "varje-vecka", "veckovis", "week"),
@@ -82,6 +83,11 @@ def parse(text: str) -> Command:
         if not body:
             return Command("error", error="add_usage")
         return Command("add", user=user, text=body)
+    if name == "note":
+        user = mention(rest[0]) if rest else None
+        if len(rest) > (1 if user else 0):
+            return Command("error", error="trailing", arg=" ".join(rest[1 if user else 0 :]))
+        return Command("note", user=user)
     if name == "cadence":
         user = mention(rest[0]) if rest else None
         args = rest[1:] if user else rest

@@ -59,6 +59,24 @@ def save_notes(repo: Repo, person: Person, meeting_id: int, text: str, now: date
     return Notes(ctx, role, text.strip())
 
 
+def next_meeting(repo: Repo, person: Person, employee: Person | None = None) -> int | Refused:
+    """The meeting ``/mal note`` is about: the caller's own next one, or, for a manager naming a report,
+    the next one with that report (an invited meeting before a merely planned one)."""
+    subject = employee or person
+    if subject.id is None or subject.team_id != person.team_id:
+        return Refused("not_your_report")
+    pairing = repo.active_pairing_of(subject.id)
+    if pairing is None or pairing.id is None:
+        return Refused("no_pairing")
+    if employee is not None and employee.id != person.id and pairing.manager_id != person.id:
+        return Refused("not_your_report")
+    meetings = [m for m in repo.meetings_of_pairings([pairing.id]) if m.status in ("invited", "planned")]
+    meetings.sort(key=lambda m: (m.status != "invited", m.id or 0))
+    if not meetings or meetings[0].id is None:
+        return Refused("no_meeting")
+    return meetings[0].id
+
+
 # --- the manager's own preparation ------------------------------------------------------------------------
 
 

@@ -292,6 +292,14 @@ def test_each_party_keeps_notes_only_they_can_read(bot: Harness) -> None:
     with bot.repo() as repo:
         assert len(repo.session.exec(select(PrivateNote)).all()) == 2
 
+    # `/mal note` opens the same notes: Kari's own, Per's for his report; Ola, another manager, gets none.
+    kari_cmd = after(bot, "UKARI", lambda: bot.d.slash_command("UKARI", "note"), what="view")
+    assert "Husk å ta opp lønn" in str(kari_cmd)
+    per_cmd = after(bot, "UPER", lambda: bot.d.slash_command("UPER", "notat <@UKARI|kari>"), what="view")
+    assert "Kari vil snakke om lønn?" in str(per_cmd) and "Husk å ta opp lønn" not in str(per_cmd)
+    refused = bot.d.slash_command("UOLA", "note <@UKARI|kari>")
+    assert "lønn" not in str(refused.json) and bot.emulator.open_views("UOLA") == []
+
 
 # --- four languages --------------------------------------------------------------------------------------------
 

@@ -12,11 +12,13 @@ from slack_sdk import WebClient
 
 from bot.listeners.common import Caller, caller
 from bot.views import actions as action_views
+from bot.views import checkin as checkin_views
 from bot.views import home as home_views
 from bot.views.blocks import section
 from bot.views.notices import notice
-from flows import actions, commands, dates, privacy
+from flows import actions, commands, dates, notes, privacy
 from flows.access import is_nearest_manager
+from flows.checkin import Refused
 from flows.pairings import schedule
 from storage.models import Person
 
@@ -29,6 +31,9 @@ def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
     cmd = commands.parse(command.get("text", ""))
     if cmd.name == "export":
         _export(ack, command, context, client)
+        return
+    if cmd.name == "note":
+        _note(ack, cmd, command, context, client)
         return
     with caller(context, client, command["team_id"], command["user_id"]) as c:
         blocks = answer(c, cmd, client)
@@ -50,6 +55,24 @@ def _export(ack: Ack, command: dict[str, Any], context: BoltContext, client: Web
         content=json.dumps(data, ensure_ascii=False, indent=2),
         initial_comment=t._("Here is everything mal stores about you, as a JSON file."),
     )
+
+
+def _note(ack: Ack, cmd: commands.Command, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Open the caller's private notes for their next conversation (or the next one with a named report)."""
+    with caller(context, client, command["team_id"], command["user_id"]) as c:
+        employee = _target(c, cmd.user, client) if cmd.user else None
+        if cmd.user and employee is None:
+            ack(response_type="ephemeral", blocks=_say(notice("not_your_report", c.t)))
+            return
+        meeting_id = notes.next_meeting(c.repo, c.person, employee)
+        own = notes.notes(c.repo, c.person, meeting_id) if not isinstance(meeting_id, Refused) else meeting_id
+        if isinstance(own, Refused):
+            ack(response_type="ephemeral", blocks=_say(notice(own.reason, c.t)))
+            return
+        ack()
+        assert own.ctx.meeting.id is not None
+        view = checkin_views.notes_modal(own.ctx.meeting.id, own.text, c.t)
+    client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
 def _fallback(blocks: list[dict[str, Any]]) -> str:

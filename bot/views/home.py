@@ -136,6 +136,7 @@ def help_blocks(t: Translator) -> list[Block]:
                     t._("`/mal team` — your reports, their cadence, pause or resume"),
                     t._("`/mal cadence [@person] monthly` — weekly, biweekly, monthly, quarterly or yearly"),
                     t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
+                    t._("`/mal note [@person]` — your private notes for the next conversation, seen only by you"),
                     t._("`/mal export` — a file with everything mal stores about you"),
                     t._("`/mal help` — this help"),
                 ]
