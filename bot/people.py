@@ -34,6 +34,4 @@ def ensure(repo: Repo, client: WebClient | None, team_id: str, user_id: str, now
             values.update(profile_fields(info["user"]))
         except SlackApiError:
             pass  # unknown to Slack right now: keep the id, fill the profile on a later contact
-    person = Person(team_id=team_id, slack_user_id=user_id, created_at=now, **values)
-    repo.add(person)
-    return person
+    return repo.ensure_person(team_id, user_id, {"created_at": now, **values})

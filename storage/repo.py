@@ -55,9 +55,11 @@ class Repo:
         return self.session.get(Workspace, team_id)
 
     def ensure_workspace(self, team_id: str, name: str = "") -> Workspace:
+        """Two first requests of a new workspace may arrive together: the second must not fail on the key."""
         ws = self.session.get(Workspace, team_id)
         if ws is None:
-            ws = self.add(Workspace(team_id=team_id, name=name))
+            self._insert_ignore(Workspace, {"team_id": team_id, "name": name, "active": True}, index=["team_id"])
+            ws = self.session.get(Workspace, team_id)
         assert ws is not None
         return ws
 
@@ -69,6 +71,15 @@ class Repo:
         return self.session.exec(
             select(Person).where(Person.team_id == team_id, col(Person.slack_user_id) == slack_user_id)
         ).first()
+
+    def ensure_person(self, team_id: str, slack_user_id: str, values: dict[str, Any]) -> Person:
+        """A person's first clicks can arrive in parallel: whichever insert wins, both get the same row."""
+        self._insert_ignore(
+            Person, {"team_id": team_id, "slack_user_id": slack_user_id, **values}, index=["team_id", "slack_user_id"]
+        )
+        person = self.person_by_slack(team_id, slack_user_id)
+        assert person is not None
+        return person
 
     def people(self, ids: Sequence[int]) -> dict[int, Person]:
         if not ids:

@@ -207,3 +207,19 @@ def _outbox_keys(team: Harness) -> list[str]:
 
     with team.repo() as repo:
         return [o.key for o in repo.session.exec(select(Outbox)).all()]
+
+
+def test_a_new_persons_parallel_first_requests_make_one_person_and_both_are_answered(bot: Harness) -> None:
+    """Slack sends a newcomer's double-typed /mal (or two clicks) side by side; the second must not fail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.models import Person
+
+    bot.emulator.add_user("UNEW", "nina", real_name="Nina", locale="nb-NO")
+    bot.clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: bot.d.slash_command("UNEW", "help"), range(6)))
+    assert [r.status for r in results] == [200] * 6
+    with bot.repo() as repo:
+        people = repo.session.exec(select(Person).where(Person.slack_user_id == "UNEW")).all()
+    assert len(people) == 1 and people[0].name == "Nina"
