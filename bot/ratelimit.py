@@ -61,7 +61,9 @@ class RateLimiter:
         tier_per_minute: dict[int, int] | None = None,
     ) -> None:
         self.clock = clock
-        self.channel_rate = Rate(1, max(1, int(post_per_channel_seconds * Duration.SECOND)))
+        # A sliding window counts its start inclusively; one millisecond less lets the next message go
+        # exactly one interval after the previous one.
+        self.channel_rate = Rate(1, max(1, int(post_per_channel_seconds * Duration.SECOND) - 1))
         self.workspace_post_rate = Rate(post_workspace_per_minute, Duration.MINUTE)
         self.tier_rates = {t: Rate(n, Duration.MINUTE) for t, n in (tier_per_minute or TIER_PER_MINUTE).items()}
         self._buckets: dict[tuple[str, ...], InMemoryBucket] = {}
