@@ -7,6 +7,7 @@ apart" is measured in the story's time, never slept on.
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlmodel import select
@@ -77,7 +78,7 @@ def test_a_burst_of_a_hundred_nudges_gets_no_429_and_each_arrives_once_a_second_
         texts = [msg["text"] for msg in bot.emulator.messages(m)]
         assert len(texts) == 4 and len(set(texts)) == 4  # each report's nudge, once
         sent = sorted(r.sent_at for r in rows(bot) if r.recipient == m and r.sent_at is not None)
-        gaps = [(b - a).total_seconds() for a, b in zip(sent, sent[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in pairwise(sent)]
         assert min(gaps) >= 1.0, gaps
 
 
