@@ -68,16 +68,8 @@ def test_overdue_actions_listed_first_and_long_lists_page(team: Harness) -> None
     per, kari = team.person("UPER"), team.person("UKARI")
     with team.repo() as repo:
         for n in range(40):
-            actions.add(
-                repo,
-                per,
-                kari,
-                what=f"Tiltak {n:02d}",
-                due=date(2026, 12, 1 + n % 28),
-                owner=kari,
-                now=team.clock.now(),
-                today=date(2026, 11, 23),
-            )
+            actions.add(repo, per, kari, what=f"Tiltak {n:02d}", due=date(2026, 12, 1 + n % 28), owner=kari,
+                        now=team.clock.now(), today=date(2026, 11, 23))
     team.clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=UTC))  # four days of actions are now overdue
     result = team.d.slash_command("UPER", "")
     blocks = result.json["blocks"]
@@ -100,13 +92,8 @@ def test_team_view_changes_cadence_and_pauses(team: Harness) -> None:
     message = team.emulator.ephemerals("UPER")[-1]
     kari_pairing = next(b for b in result.json["blocks"] if "<@UKARI>" in str(b.get("text")))
     pid = kari_pairing["block_id"].split(":")[1]
-    team.d.block_action(
-        "UPER",
-        "team_cadence",
-        source=message,
-        block_id=kari_pairing["block_id"],
-        selected_option={"text": {"type": "plain_text", "text": "x"}, "value": f"{pid}:quarterly"},
-    )
+    team.d.block_action("UPER", "team_cadence", source=message, block_id=kari_pairing["block_id"],
+                        selected_option={"text": {"type": "plain_text", "text": "x"}, "value": f"{pid}:quarterly"})
     team.d.click("UPER", message, "team_pause")
     settle(team, lambda: len(team.emulator.response_url_posts()) >= 2, "team view not refreshed")
     with team.repo() as repo:
@@ -139,16 +126,8 @@ def test_away_person_gets_nothing_until_back(team: Harness) -> None:
 def test_app_home_shows_own_actions_and_team_overview(team: Harness) -> None:
     per, kari = team.person("UPER"), team.person("UKARI")
     with team.repo() as repo:
-        actions.add(
-            repo,
-            per,
-            kari,
-            what="Fullføre kurset",
-            due=date(2026, 11, 24),
-            owner=kari,
-            now=team.clock.now(),
-            today=date(2026, 11, 23),
-        )
+        actions.add(repo, per, kari, what="Fullføre kurset", due=date(2026, 11, 24), owner=kari,
+                    now=team.clock.now(), today=date(2026, 11, 23))
     team.clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     team.d.app_home_opened("UPER")
     settle(team, lambda: team.emulator.home_view("UPER") is not None, "no home for Per")
@@ -172,16 +151,8 @@ def test_choosing_english_in_app_home_changes_the_language(team: Harness) -> Non
 def test_manager_postpones_an_action_from_mal_and_the_change_is_recorded(team: Harness) -> None:
     per, kari = team.person("UPER"), team.person("UKARI")
     with team.repo() as repo:
-        added = actions.add(
-            repo,
-            per,
-            kari,
-            what="Fullføre kurset",
-            due=date(2026, 12, 1),
-            owner=kari,
-            now=team.clock.now(),
-            today=date(2026, 11, 23),
-        )
+        added = actions.add(repo, per, kari, what="Fullføre kurset", due=date(2026, 12, 1), owner=kari,
+                            now=team.clock.now(), today=date(2026, 11, 23))
         assert isinstance(added, actions.Added)
         action_id = added.action.id
     team.d.slash_command("UPER", "")
@@ -216,11 +187,8 @@ def test_manager_skips_one_and_snoozes_another(team: Harness) -> None:
     settle(team, lambda: any("snooze" in k for k in _outbox_keys(team)), "not snoozed")
     # A week later the snoozed one comes back; the skipped one does not.
     team.at(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
-    again = [
-        m
-        for m in dm(team, "UPER")
-        if any(str(b.get("block_id", "")).startswith("nudge:") for b in m.get("blocks") or [])
-    ]
+    again = [m for m in dm(team, "UPER") if any(str(b.get("block_id", "")).startswith("nudge:")
+                                                for b in m.get("blocks") or [])]
     # The two first nudges were replaced by what Per decided; one new nudge, for the snoozed meeting.
     assert len(dm(team, "UPER")) == 3
     snoozed_id = next(b["block_id"] for b in nudges[1]["blocks"] if str(b.get("block_id", "")).startswith("nudge:"))

@@ -41,33 +41,15 @@ def kari(bot: Harness) -> dict[str, Any]:
         assert pairing is not None
         meeting = repo.session.exec(select(Meeting).where(Meeting.pairing_id == pairing.id)).one()
         assert meeting.id is not None
-        invited = checkin.invite(
-            repo,
-            per,
-            meeting.id,
-            when=datetime(2026, 12, 3, 9, 0, tzinfo=UTC),
-            place="Fjord",
-            extra_questions=[],
-            special_topics="",
-            now=now,
-            hours=WorkingHours(),
-        )
+        invited = checkin.invite(repo, per, meeting.id, when=datetime(2026, 12, 3, 9, 0, tzinfo=UTC), place="Fjord",
+                                 extra_questions=[], special_topics="", now=now, hours=WorkingHours())
         assert isinstance(invited, checkin.Invited)
         enqueue(repo, invited.planned, now)
         checkin.start(repo, kari_p, meeting.id, now)
         checkin.on_message(repo, kari_p, SECRET_ANSWER, now)
         checkin.share(repo, kari_p, meeting.id, now)
-        added = actions.add(
-            repo,
-            per,
-            kari_p,
-            what=SECRET_ACTION,
-            due=date(2026, 12, 20),
-            owner=kari_p,
-            now=now,
-            today=date(2026, 11, 23),
-            meeting_id=meeting.id,
-        )
+        added = actions.add(repo, per, kari_p, what=SECRET_ACTION, due=date(2026, 12, 20), owner=kari_p, now=now,
+                            today=date(2026, 11, 23), meeting_id=meeting.id)
         assert isinstance(added, actions.Added)
         return {"meeting_id": meeting.id, "action_id": added.action.id, "pairing_id": pairing.id}
 
@@ -85,9 +67,8 @@ def snapshot(bot: Harness) -> dict[str, Any]:
         return {
             "answers": sorted((a.meeting_id, a.question_key, a.text) for a in s.exec(select(PrepAnswer)).all()),
             "actions": sorted((a.id, a.status, a.due, a.what) for a in s.exec(select(Action)).all()),
-            "meetings": sorted(
-                (m.id, m.status, m.scheduled_at, m.skip_reason, m.prep_shared_at) for m in s.exec(select(Meeting)).all()
-            ),
+            "meetings": sorted((m.id, m.status, m.scheduled_at, m.skip_reason, m.prep_shared_at)
+                               for m in s.exec(select(Meeting)).all()),
             "evaluations": len(s.exec(select(Evaluation)).all()),
             "pairings": sorted((p.id, p.cadence, p.paused, p.manager_id) for p in s.exec(select(Pairing)).all()),
             "outbox": len(s.exec(select(Outbox)).all()),
@@ -118,11 +99,8 @@ def test_nobody_but_kari_and_per_gets_at_karis_content(bot: Harness, kari: dict[
     mid, aid, pid = str(kari["meeting_id"]), str(kari["action_id"]), str(kari["pairing_id"])
     # Real sources the rightful people have, whose ids an intruder could copy.
     bot.at(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
-    invite_msg = next(
-        m
-        for m in dm(bot, "UKARI")
-        if any(str(b.get("block_id", "")).startswith("prep:") for b in m.get("blocks") or [])
-    )
+    invite_msg = next(m for m in dm(bot, "UKARI") if any(str(b.get("block_id", "")).startswith("prep:")
+                                                         for b in m.get("blocks") or []))
     per_list = bot.d.slash_command("UPER", "")
     assert SECRET_ACTION in text_of({"blocks": per_list.json["blocks"]})  # Per, her manager, does see it
     prep_form = legit_view(bot, "UKARI", invite_msg, "prep_form_open")
@@ -136,33 +114,13 @@ def test_nobody_but_kari_and_per_gets_at_karis_content(bot: Harness, kari: dict[
         driver = SlackDriver(bot.d.bot_url, SIGNING_SECRET, bot.emulator, team_id="TOTHER")
         uid = "UKARI2"
 
-    fake_message = {
-        "type": "message",
-        "channel": f"D{uid}",
-        "ts": "1.000001",
-        "blocks": [
-            {
-                "type": "actions",
-                "block_id": "x",
-                "elements": [
-                    {"type": "button", "action_id": a, "value": v, "text": {"type": "plain_text", "text": a}}
-                    for a, v in [
-                        ("action_done", aid),
-                        ("action_postpone", aid),
-                        ("meeting_invite_open", mid),
-                        ("meeting_skip_open", mid),
-                        ("meeting_snooze", mid),
-                        ("prep_start", mid),
-                        ("prep_form_open", mid),
-                        ("prep_share", mid),
-                        ("agree_open", mid),
-                        ("evaluate_open", mid),
-                        ("team_pause", pid),
-                    ]
-                ],
-            }
-        ],
-    }
+    fake_message = {"type": "message", "channel": f"D{uid}", "ts": "1.000001", "blocks": [{
+        "type": "actions", "block_id": "x", "elements": [
+            {"type": "button", "action_id": a, "value": v, "text": {"type": "plain_text", "text": a}}
+            for a, v in [("action_done", aid), ("action_postpone", aid), ("meeting_invite_open", mid),
+                         ("meeting_skip_open", mid), ("meeting_snooze", mid), ("prep_start", mid),
+                         ("prep_form_open", mid), ("prep_share", mid), ("agree_open", mid), ("evaluate_open", mid),
+                         ("team_pause", pid)]]}]}
     attempts: list[tuple[str, Callable[[], Any]]] = [
         ("/mal @kari", lambda: driver.slash_command(uid, "<@UKARI|kari>")),
         ("/mal add @kari", lambda: driver.slash_command(uid, f"add <@UKARI|kari> Gjør noe innen {date(2026, 12, 30)}")),
@@ -170,23 +128,15 @@ def test_nobody_but_kari_and_per_gets_at_karis_content(bot: Harness, kari: dict[
     ]
     for element in fake_message["blocks"][0]["elements"]:
         attempts.append((element["action_id"], lambda a=element["action_id"]: driver.click(uid, fake_message, a)))
-    attempts.append(
-        (
-            "team_cadence",
-            lambda: driver.block_action(
-                uid,
-                "team_cadence",
-                source=fake_message,
-                block_id="x",
-                selected_option={"text": {"type": "plain_text", "text": "w"}, "value": f"{pid}:weekly"},
-            ),
-        )
-    )
+    attempts.append(("team_cadence", lambda: driver.block_action(
+        uid, "team_cadence", source=fake_message, block_id="x",
+        selected_option={"text": {"type": "plain_text", "text": "w"}, "value": f"{pid}:weekly"})))
     forged = [
         ("prep_form_submit", prep_form, {f"q_{'goals'}": "overwritten"}),
     ]
     for callback, meta, values in [
-        ("meeting_invite_submit", {"meeting_id": kari["meeting_id"]}, {"date": "2026-12-10", "time": "10:00"}),
+        ("meeting_invite_submit", {"meeting_id": kari["meeting_id"]},
+         {"date": "2026-12-10", "time": "10:00"}),
         ("meeting_skip_submit", {"meeting_id": kari["meeting_id"]}, {"reason": "nei"}),
         ("agree_submit", {"meeting_id": kari["meeting_id"]}, {"what_1": "Snik", "due_1": "2026-12-30"}),
         ("evaluate_submit", {"meeting_id": kari["meeting_id"]}, {"e_useful": "Yes"}),
@@ -220,52 +170,27 @@ def forged_view(callback: str, meta: dict[str, Any]) -> dict[str, Any]:
     kari = Person(id=0, team_id="T0MAL", slack_user_id="UKARI", name="Kari")
     blocks_by_callback: dict[str, list[dict[str, Any]]] = {
         "meeting_invite_submit": [
-            {
-                "type": "input",
-                "block_id": "date",
-                "label": {"type": "plain_text", "text": "d"},
-                "element": {"type": "datepicker", "action_id": "date"},
-            },
-            {
-                "type": "input",
-                "block_id": "time",
-                "label": {"type": "plain_text", "text": "t"},
-                "element": {"type": "timepicker", "action_id": "time"},
-            },
-        ],
+            {"type": "input", "block_id": "date", "label": {"type": "plain_text", "text": "d"},
+             "element": {"type": "datepicker", "action_id": "date"}},
+            {"type": "input", "block_id": "time", "label": {"type": "plain_text", "text": "t"},
+             "element": {"type": "timepicker", "action_id": "time"}}],
         "meeting_skip_submit": views.skip_modal(0, t, {})["blocks"],
         "agree_submit": action_views.agree_modal(0, kari, t, date(2026, 12, 30))["blocks"],
         "evaluate_submit": [
-            {
-                "type": "input",
-                "block_id": "e_useful",
-                "label": {"type": "plain_text", "text": "u"},
-                "element": {
-                    "type": "radio_buttons",
-                    "action_id": "answer",
-                    "options": [{"text": {"type": "plain_text", "text": "Yes"}, "value": "Yes"}],
-                },
-            }
-        ],
-        "action_postpone_submit": action_views.postpone_modal(0, "x", date(2026, 12, 20), date(2026, 11, 23), t, {})[
-            "blocks"
-        ],
+            {"type": "input", "block_id": "e_useful", "label": {"type": "plain_text", "text": "u"},
+             "element": {"type": "radio_buttons", "action_id": "answer", "options": [
+                 {"text": {"type": "plain_text", "text": "Yes"}, "value": "Yes"}]}}],
+        "action_postpone_submit": action_views.postpone_modal(0, "x", date(2026, 12, 20), date(2026, 11, 23), t,
+                                                              {})["blocks"],
     }
-    return {
-        "id": f"VFORGED{callback}",
-        "type": "modal",
-        "callback_id": callback,
-        "private_metadata": json.dumps(meta),
-        "blocks": blocks_by_callback[callback],
-        "state": {"values": {}},
-        "hash": "x",
-        "title": {"type": "plain_text", "text": "x"},
-    }
+    return {"id": f"VFORGED{callback}", "type": "modal", "callback_id": callback, "private_metadata": json.dumps(meta),
+            "blocks": blocks_by_callback[callback], "state": {"values": {}}, "hash": "x",
+            "title": {"type": "plain_text", "text": "x"}}
 
 
 def test_former_manager_loses_access_when_kari_moves(bot: Harness, kari: dict[str, Any]) -> None:
     result = bot.d.slash_command("UFRODE", "<@UKARI|kari>")
     assert SECRET_ACTION not in text_of({"blocks": result.json["blocks"]})
-    assert "bare se tiltakene til dine egne medarbeidere" in text_of(
-        {"blocks": result.json["blocks"]}
-    ) or "only see the actions of your own direct reports" in text_of({"blocks": result.json["blocks"]})
+    assert "bare se tiltakene til dine egne medarbeidere" in text_of({"blocks": result.json["blocks"]}) or \
+        "only see the actions of your own direct reports" in text_of({"blocks": result.json["blocks"]})
+

@@ -94,13 +94,10 @@ class People:
             assert employee is not None
         due = (self.bot.clock.now() + timedelta(days=14)).date().isoformat()
         modal = after(self.bot, user, lambda: self.bot.d.click(user, message, "agree_open"), what="view")
-        after(
-            self.bot,
-            user,
-            lambda: self.bot.d.view_submission(
-                user, modal, {"what_1": f"Tiltak {meeting_id}", "owner_1": employee.slack_user_id, "due_1": due}
-            ),
-        )
+        after(self.bot, user, lambda: self.bot.d.view_submission(
+            user, modal,
+            {"what_1": f"Tiltak {meeting_id}", "owner_1": employee.slack_user_id,
+             "due_1": due}))
         self.actions_recorded += 1
 
     def on_digest(self, user: str, message: dict[str, Any]) -> None:
@@ -170,3 +167,4 @@ def test_three_months_of_one_to_ones_across_easter_and_dst(bot: Harness) -> None
     assert max(weeks.values()) == 1
     assert not [r for r in digests if r.recipient == "UKARI"]
     assert people.actions_recorded == 9
+
