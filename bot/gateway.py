@@ -77,7 +77,8 @@ class StaticToken:
 class InstalledTokens:
     """Bot tokens from the OAuth installation store, cached briefly: a tick sends many rows per team.
 
-    A team with no installation (never installed, or uninstalled) has no token, so nothing is sent.
+    A team with no installation (never installed, or uninstalled) has no token, so nothing is sent; that
+    answer is never cached, so a workspace that installs again is sent to at once.
     """
 
     def __init__(
@@ -98,7 +99,10 @@ class InstalledTokens:
         bot = self.store.find_bot(enterprise_id=None, team_id=team_id)
         token = bot.bot_token if bot is not None else None
         with self._lock:
-            self._cache[team_id] = (now, token)
+            if token is None:
+                self._cache.pop(team_id, None)
+            else:
+                self._cache[team_id] = (now, token)
         return token
 
     def forget(self, team_id: str) -> None:
@@ -128,15 +132,22 @@ class SlackGateway:
             verdict = self.limiter.acquire(team_id, POST_MESSAGE, channel)
             if not verdict.allowed:
                 return SendResult("retry", retry_after=verdict.wait, error="ratelimited", scope=verdict.scope)
+        result = self._post(token, channel, text, blocks)
+        if result.outcome == "workspace_gone":
+            # A cached token may be from before a re-install: ask the store once more before giving up.
+            self.tokens.forget(team_id)
+            fresh = self.tokens.token_for(team_id)
+            if fresh is not None and fresh != token:
+                result = self._post(fresh, channel, text, blocks)
+        return result
+
+    def _post(self, token: str, channel: str, text: str, blocks: list[dict[str, Any]]) -> SendResult:
         try:
             resp = self.client.chat_postMessage(
                 token=token, channel=channel, text=text[:3900], blocks=blocks, unfurl_links=False
             )
         except SlackApiError as exc:
-            result = self._classify(exc)
-            if result.outcome == "workspace_gone":
-                self.tokens.forget(team_id)
-            return result
+            return self._classify(exc)
         except (OSError, TimeoutError) as exc:
             return SendResult("retry", retry_after=5.0, error=type(exc).__name__)
         return SendResult("sent", ts=str(resp.get("ts") or ""))
