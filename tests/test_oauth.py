@@ -260,3 +260,26 @@ def test_after_tokens_revoked_one_workspace_goes_quiet_and_the_other_carries_on(
     # the sender still held the old token: Slack refused it once, the store had the new one
     assert bot.emulator.failed_calls("chat.postMessage") == [("chat.postMessage", "token_revoked")]
     assert bot.emulator.tokens_used("chat.postMessage", "USBOSS") == [svea, svea, svea]
+
+
+def test_uninstalling_deletes_the_installation_and_stops_the_workspace(bot: Harness) -> None:
+    install(bot, NORD)
+    assert bot.svc is not None
+    assert driver(bot, NORD).event({"type": "app_uninstalled"}).status == 200
+    store = installation_store(bot.svc)
+    assert eventually(lambda: store.find_bot(enterprise_id=None, team_id=NORD) is None)
+    assert eventually(lambda: not (workspace(bot, NORD) or Workspace(team_id="x")).active)
+
+
+def test_slack_rate_limiting_one_workspace_does_not_hold_up_another(bot: Harness) -> None:
+    install(bot, NORD)
+    install(bot, SVEA)
+    for team, prefix in ((NORD, "UN"), (SVEA, "US")):
+        for i in range(3):
+            bot.emulator.add_user(f"{prefix}M{i}", f"{prefix.lower()}m{i}", team_id=team)
+            bot.emulator.add_user(f"{prefix}E{i}", f"{prefix.lower()}e{i}", team_id=team)
+            pair_in(bot, team, f"{prefix}M{i}", f"{prefix}E{i}")
+    bot.emulator.set_rate_limit("chat.postMessage", 1, per_seconds=60)  # Slack's limits are per workspace
+    report = bot.tick()
+    assert report.drain.sent == 2  # one in each workspace; each 429 deferred only its own workspace's rows
+    assert bot.emulator.rate_limited_count("chat.postMessage") == 2
