@@ -16,7 +16,7 @@ from bot.services import Services
 LISTENER_MODULES = (commands, actions, checkin, home, events)
 
 
-def listener_client(token: str, base_url: str) -> WebClient:
+def listener_client(token: str | None, base_url: str) -> WebClient:
     """Listeners answer one person at a time, so sleeping through a short 429 is acceptable here."""
     return WebClient(
         token=token,
@@ -31,13 +31,25 @@ def listener_client(token: str, base_url: str) -> WebClient:
 
 
 def create_app(svc: Services, *, socket_mode: bool = False) -> App:
+    """One workspace with ``SLACK_BOT_TOKEN``; with a client id and secret instead, any workspace that
+    installs the app over OAuth, each request answered with that workspace's own token."""
     s = svc.settings
+    oauth = None
+    if s.oauth_mode and not socket_mode:
+        from bot.oauth import installation_store, oauth_settings
+
+        oauth = oauth_settings(svc, installation_store(svc))
     app = App(
-        client=listener_client(s.bot_token, s.slack_api_url),
+        client=listener_client(None if oauth else s.bot_token, s.slack_api_url),
         signing_secret=None if socket_mode else s.signing_secret,
         request_verification_enabled=not socket_mode,
         process_before_response=False,
+        oauth_settings=oauth,
     )
+    if oauth is not None:
+        from bot.oauth import forget_revoked_installations
+
+        app.use(forget_revoked_installations(app))
 
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], None]) -> None:

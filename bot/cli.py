@@ -57,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "Or start in HTTP mode: mal-bot run --http --port 3000"
         )
     from bot.app import create_app
-    from bot.gateway import SlackGateway, bulk_client
+    from bot.gateway import build_gateway
     from bot.scheduler import start_scheduler
 
     svc = _services(settings)
@@ -65,11 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = create_app(svc, socket_mode=socket_mode)
     scheduler = None
     if not args.no_scheduler:
-        scheduler = start_scheduler(
-            svc,
-            SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url)),
-            every_seconds=settings.mal_tick_seconds,
-        )
+        scheduler = start_scheduler(svc, build_gateway(svc), every_seconds=settings.mal_tick_seconds)
     try:
         if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -95,12 +91,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
-    from bot.gateway import SlackGateway, bulk_client
+    from bot.gateway import build_gateway
     from bot.jobs import tick
 
     settings = load_settings(require_slack=False)
-    if not settings.bot_token:
-        raise SettingsError("Missing environment variables:\n  SLACK_BOT_TOKEN (xoxb-...)")
+    if not settings.bot_token and not settings.oauth_mode:
+        raise SettingsError(
+            "Missing environment variables:\n  SLACK_BOT_TOKEN (xoxb-...), or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"
+        )
     clock: Clock = SystemClock()
     if args.now:
         try:
@@ -112,7 +110,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
         clock = ManualClock(moment)
     svc = _services(settings, clock)
     _require_schema(svc)
-    report = tick(svc, SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url)))
+    report = tick(svc, build_gateway(svc))
     t = translator(settings.mal_locale)
     print(
         t._(
@@ -131,13 +129,25 @@ def cmd_import_org(args: argparse.Namespace) -> int:
     from bot.org_import import format_report, import_org
 
     settings = load_settings(require_slack=False)
-    if not settings.bot_token:
-        raise SettingsError("Missing environment variables:\n  SLACK_BOT_TOKEN (xoxb-..., to look people up)")
     svc = _services(settings)
+    token = settings.bot_token
+    if settings.oauth_mode and args.team:
+        from bot.oauth import installation_store
+
+        _require_schema(svc)
+        bot = installation_store(svc).find_bot(enterprise_id=None, team_id=args.team)
+        if bot is None:
+            raise SettingsError(f"mal is not installed in workspace {args.team} (open /slack/install there first).")
+        token = bot.bot_token or ""
+    if not token:
+        raise SettingsError(
+            "Missing environment variables:\n  SLACK_BOT_TOKEN (xoxb-..., to look people up)"
+            "\n  or, with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: mal-bot import-org --team T… FILE.csv"
+        )
     _require_schema(svc)
     t = translator(settings.mal_locale)
     print(t._("Importing {file} …", file=args.file), flush=True)
-    client = listener_client(settings.bot_token, settings.slack_api_url)
+    client = listener_client(token, settings.slack_api_url)
     report = import_org(settings, svc.engine, client, Path(args.file), svc.clock.now(), language=settings.mal_locale)
     print(format_report(report, t))
     return 0 if report.ok else 1
@@ -189,7 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot (Socket Mode with SLACK_APP_TOKEN, or --http)")
-    run.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz over HTTP")
+    run.add_argument(
+        "--http",
+        action="store_true",
+        help="serve POST /slack/events and GET /healthz over HTTP (and /slack/install with SLACK_CLIENT_ID)",
+    )
     run.add_argument("--port", type=int, default=3000)
     run.add_argument("--host", default="0.0.0.0")
     run.add_argument("--no-scheduler", action="store_true", help="do not run the periodic tick in this process")
@@ -197,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=cmd_migrate)
     imp = sub.add_parser("import-org", help="import who reports to whom from a CSV file")
     imp.add_argument("file")
+    imp.add_argument("--team", help="workspace ID (T…) to import into, when mal is installed in several over OAuth")
     imp.set_defaults(func=cmd_import_org)
     tick = sub.add_parser("tick", help="plan due messages and send them once")
     tick.add_argument("--now", help="run as if it were this time (ISO 8601 with zone)")

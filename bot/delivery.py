@@ -44,9 +44,10 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
         limit or svc.settings.mal_outbox_batch,
         timedelta(seconds=svc.settings.mal_outbox_lease_seconds),
     )
-    paused_for: float = 0.0
+    paused: dict[str, float] = {}  # a workspace's rate limit holds up only that workspace's rows
     for row in rows:
         assert row.id is not None
+        paused_for = paused.get(row.team_id, 0.0)
         if paused_for:
             outbox.mark_retry(svc.engine, row.id, worker, now + timedelta(seconds=paused_for), "ratelimited")
             report.deferred += 1
@@ -79,10 +80,10 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
             report.dead += verdict[0] == "dead"
             continue
         assert rendered is not None
-        result = gateway.post(row.recipient, rendered.text, rendered.blocks)
+        result = gateway.post(row.recipient, rendered.text, rendered.blocks, team_id=row.team_id)
         _settle(svc, row.id, row.team_id, row.recipient, row.attempts, worker, result, report)
-        if result.outcome == "retry" and result.error == "ratelimited":
-            paused_for = result.retry_after
+        if result.outcome == "retry" and result.error == "ratelimited" and result.scope == "workspace":
+            paused[row.team_id] = result.retry_after
     return report
 
 

@@ -2,15 +2,28 @@
 
 The bulk sender must not sleep on a 429 (slack-sdk's RateLimitErrorRetryHandler would block the whole
 drain), so the gateway turns Slack's answers into outcomes: retry after N seconds, give up on this
-recipient, or stop the whole workspace.
+recipient, or stop the whole workspace. It also keeps Slack's limits itself (``bot.ratelimit``): when a
+budget is spent it answers "retry after N seconds" without calling Slack, exactly as a 429 would.
+
+Each workspace has its own bot token: one given in the environment (a single workspace), or the one
+its installation stored (several workspaces over OAuth).
 """
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.oauth.installation_store import InstallationStore
+
+from bot.ratelimit import POST_MESSAGE, RateLimiter
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 RECIPIENT_GONE = frozenset(
     {
@@ -30,27 +43,109 @@ WORKSPACE_GONE = frozenset(
 
 @dataclass(frozen=True)
 class SendResult:
-    """``outcome``: sent, retry, recipient_gone, workspace_gone or failed (a message Slack will never take)."""
+    """``outcome``: sent, retry, recipient_gone, workspace_gone or failed (a message Slack will never take).
+
+    ``scope`` says what a rate-limit retry holds up: one channel, or the whole workspace.
+    """
 
     outcome: str
     ts: str | None = None
     retry_after: float = 0.0
     error: str = ""
+    scope: str = "workspace"
 
 
-def bulk_client(token: str, base_url: str) -> WebClient:
+class TokenSource(Protocol):
+    def token_for(self, team_id: str) -> str | None: ...
+
+    def forget(self, team_id: str) -> None: ...
+
+
+class StaticToken:
+    """The one workspace of ``SLACK_BOT_TOKEN``: the same token whatever the team."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def token_for(self, team_id: str) -> str | None:
+        return self.token or None
+
+    def forget(self, team_id: str) -> None:
+        return None
+
+
+class InstalledTokens:
+    """Bot tokens from the OAuth installation store, cached briefly: a tick sends many rows per team.
+
+    A team with no installation (never installed, or uninstalled) has no token, so nothing is sent; that
+    answer is never cached, so a workspace that installs again is sent to at once.
+    """
+
+    def __init__(
+        self, store: InstallationStore, ttl_seconds: float = 60.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.store = store
+        self.ttl = ttl_seconds
+        self.monotonic = monotonic
+        self._cache: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def token_for(self, team_id: str) -> str | None:
+        now = self.monotonic()
+        with self._lock:
+            hit = self._cache.get(team_id)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        bot = self.store.find_bot(enterprise_id=None, team_id=team_id)
+        token = bot.bot_token if bot is not None else None
+        with self._lock:
+            if token is None:
+                self._cache.pop(team_id, None)
+            else:
+                self._cache[team_id] = (now, token)
+        return token
+
+    def forget(self, team_id: str) -> None:
+        with self._lock:
+            self._cache.pop(team_id, None)
+
+
+def bulk_client(token: str | None, base_url: str) -> WebClient:
     return WebClient(
         token=token, base_url=base_url, timeout=10, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)]
     )
 
 
 class SlackGateway:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(
+        self, client: WebClient, tokens: TokenSource | None = None, limiter: RateLimiter | None = None
+    ) -> None:
         self.client = client
+        self.tokens: TokenSource = tokens or StaticToken(client.token or "")
+        self.limiter = limiter
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]]) -> SendResult:
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], team_id: str = "") -> SendResult:
+        token = self.tokens.token_for(team_id)
+        if token is None:
+            return SendResult("workspace_gone", error="not_installed")
+        if self.limiter is not None:
+            verdict = self.limiter.acquire(team_id, POST_MESSAGE, channel)
+            if not verdict.allowed:
+                return SendResult("retry", retry_after=verdict.wait, error="ratelimited", scope=verdict.scope)
+        result = self._post(token, channel, text, blocks)
+        if result.outcome == "workspace_gone":
+            # A cached token may be from before a re-install: ask the store once more before giving up.
+            self.tokens.forget(team_id)
+            fresh = self.tokens.token_for(team_id)
+            if fresh is not None and fresh != token:
+                result = self._post(fresh, channel, text, blocks)
+        return result
+
+    def _post(self, token: str, channel: str, text: str, blocks: list[dict[str, Any]]) -> SendResult:
         try:
-            resp = self.client.chat_postMessage(channel=channel, text=text[:3900], blocks=blocks, unfurl_links=False)
+            resp = self.client.chat_postMessage(
+                token=token, channel=channel, text=text[:3900], blocks=blocks, unfurl_links=False
+            )
         except SlackApiError as exc:
             return self._classify(exc)
         except (OSError, TimeoutError) as exc:
@@ -73,3 +168,18 @@ class SlackGateway:
         if error in ("fatal_error", "internal_error", "service_unavailable", "request_timeout"):
             return SendResult("retry", retry_after=10.0, error=error)
         return SendResult("failed", error=error or f"http_{status}")
+
+
+def build_gateway(svc: "Services") -> SlackGateway:
+    """The production sender: per-workspace tokens (fixed, or from the installations) and Slack's limits."""
+    s = svc.settings
+    limiter = RateLimiter(
+        svc.clock,
+        post_per_channel_seconds=s.mal_post_per_channel_seconds,
+        post_workspace_per_minute=s.mal_post_per_workspace_minute,
+    )
+    if s.oauth_mode:
+        from bot.oauth import installation_store
+
+        return SlackGateway(bulk_client(None, s.slack_api_url), InstalledTokens(installation_store(svc)), limiter)
+    return SlackGateway(bulk_client(s.bot_token, s.slack_api_url), limiter=limiter)

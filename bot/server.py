@@ -26,12 +26,26 @@ def asgi_app(app: App) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    flow = app.oauth_flow
+    if flow is not None:  # several workspaces: Bolt's OAuth flow, its store calls off the event loop
+
+        async def install(request: Request) -> Response:
+            bolt_response = await run_in_threadpool(flow.handle_installation, to_bolt_request(request, b""))
+            return to_starlette_response(bolt_response)
+
+        async def oauth_redirect(request: Request) -> Response:
+            bolt_response = await run_in_threadpool(flow.handle_callback, to_bolt_request(request, b""))
+            return to_starlette_response(bolt_response)
+
+        routes += [
+            Route(flow.install_path, install, methods=["GET"]),
+            Route(flow.redirect_uri_path, oauth_redirect, methods=["GET"]),
         ]
-    )
+    return Starlette(routes=routes)
 
 
 def serve(app: App, host: str, port: int) -> None:

@@ -5,6 +5,7 @@ every value is validated here and the process stops with one readable message na
 """
 
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr | None = None
+    slack_scopes: str = ""
+    slack_redirect_uri: str | None = None
+    slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite:///mal.db"
     mal_timezone: str = "Europe/Oslo"
@@ -42,6 +48,8 @@ class Settings(BaseSettings):
     mal_outbox_lease_seconds: int = Field(default=300, ge=1, le=3600)
     mal_outbox_batch: int = Field(default=50, ge=1, le=1000)
     mal_clock_start: datetime | None = None
+    mal_post_per_channel_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    mal_post_per_workspace_minute: int = Field(default=600, ge=1, le=10_000)
 
     @field_validator("mal_clock_start")
     @classmethod
@@ -105,8 +113,38 @@ class Settings(BaseSettings):
         return self.slack_app_token.get_secret_value() if self.slack_app_token else ""
 
     @property
+    def client_secret(self) -> str:
+        return self.slack_client_secret.get_secret_value() if self.slack_client_secret else ""
+
+    @property
+    def oauth_mode(self) -> bool:
+        """Several workspaces install the app over OAuth: a client id and secret, and no fixed bot token."""
+        return bool(self.slack_client_id and self.client_secret and not self.bot_token)
+
+    @property
+    def scopes(self) -> list[str]:
+        """``SLACK_SCOPES`` (comma-separated) or the bot scopes of the manifest, so the two cannot drift."""
+        if self.slack_scopes.strip():
+            return [s.strip() for s in self.slack_scopes.split(",") if s.strip()]
+        return manifest_scopes()
+
+    @property
     def admin_ids(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.mal_admins.split(",") if a.strip())
+
+
+DEFAULT_SCOPES = ("chat:write", "im:write", "im:history", "commands", "users:read", "users:read.email", "files:write")
+
+
+def manifest_scopes() -> list[str]:
+    """The bot scopes of ``app.yaml`` next to the code; the same list built in when the file is not shipped."""
+    import yaml
+
+    path = Path(__file__).resolve().parent.parent / "app.yaml"
+    if not path.exists():
+        return list(DEFAULT_SCOPES)
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [str(s) for s in manifest["oauth_config"]["scopes"]["bot"]]
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:
@@ -122,7 +160,14 @@ def load_settings(*, require_slack: bool = True, socket_mode: bool = False, **ov
         raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None
     if require_slack:
         missing = []
-        if not settings.bot_token:
+        if settings.slack_client_id and not settings.client_secret:
+            missing.append("SLACK_CLIENT_SECRET (with SLACK_CLIENT_ID, to install over OAuth)")
+        if settings.oauth_mode and socket_mode:
+            raise SettingsError(
+                "Installing in several workspaces (SLACK_CLIENT_ID/SLACK_CLIENT_SECRET) needs HTTP mode: "
+                "mal-bot run --http; Socket Mode serves one workspace with SLACK_BOT_TOKEN."
+            )
+        if not settings.bot_token and not settings.oauth_mode:
             missing.append("SLACK_BOT_TOKEN (xoxb-...)")
         if socket_mode and not settings.app_token:
             missing.append("SLACK_APP_TOKEN (xapp-..., for Socket Mode)")

@@ -175,12 +175,23 @@ class _ResponseUrl:
     rejected: int = 0
 
 
+@dataclass(frozen=True)
+class _OAuthCode:
+    client_id: str
+    team: str
+    installer: str
+    scope: str
+    expires: float
+
+
 @dataclass
 class _Call:
     method: str
     params: JSONDict
     status: int
     error: str | None
+    token: str | None = None
+    team: str | None = None
 
 
 def _truthy(value: object) -> bool:
@@ -247,6 +258,7 @@ class SlackEmulator:
         bot_id: str = "BMAL",
         app_id: str = "AMAL",
         bot_name: str = "mal",
+        rate_clock: Callable[[], float] | None = None,
     ) -> None:
         self.team_id = team_id
         self.team_name = team_name
@@ -272,6 +284,13 @@ class SlackEmulator:
         self._port: int | None = None
 
         self._tokens: dict[str, str | None] = {bot_token: None}
+        # Several workspaces: each token belongs to one, and a call sees only its own workspace.
+        self._workspaces: dict[str, str] = {team_id: team_name}
+        self._token_team: dict[str, str] = {bot_token: team_id}
+        self._call_team = team_id
+        self._apps: dict[str, tuple[str, str]] = {}
+        self._oauth_codes: dict[str, _OAuthCode] = {}
+        self._rate_clock: Callable[[], float] = rate_clock or time.monotonic
         self._users: dict[str, JSONDict] = {}
         self._channels: dict[str, JSONDict] = {}
         self._opened_dms: set[str] = set()
@@ -407,6 +426,7 @@ class SlackEmulator:
         locale: str = "nb-NO",
         real_name: str | None = None,
         is_admin: bool = False,
+        team_id: str | None = None,
     ) -> JSONDict:
         with self._lock:
             user = self._add_user_locked(
@@ -418,6 +438,7 @@ class SlackEmulator:
                 real_name=real_name,
                 is_admin=is_admin,
                 is_bot=False,
+                team_id=team_id,
             )
             self._changed()
             return copy.deepcopy(user)
@@ -433,7 +454,11 @@ class SlackEmulator:
         real_name: str | None,
         is_admin: bool,
         is_bot: bool,
+        team_id: str | None = None,
     ) -> JSONDict:
+        team = team_id or self.team_id
+        if team not in self._workspaces:
+            raise ValueError(f"unknown workspace {team!r} (add_workspace first)")
         try:
             zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -447,7 +472,7 @@ class SlackEmulator:
             "real_name_normalized": display_real_name,
             "display_name": name,
             "display_name_normalized": name,
-            "team": self.team_id,
+            "team": team,
         }
         if email is not None:
             profile["email"] = email
@@ -456,7 +481,7 @@ class SlackEmulator:
             profile["api_app_id"] = self.app_id
         user: JSONDict = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team,
             "name": name,
             "deleted": False,
             "real_name": display_real_name,
@@ -543,9 +568,121 @@ class SlackEmulator:
             self._tokens[token] = error
             self._changed()
 
-    def add_token(self, token: str) -> None:
+    def add_token(self, token: str, team_id: str | None = None) -> None:
         with self._lock:
             self._tokens[token] = None
+            self._token_team[token] = team_id or self.team_id
+
+    # ------------------------------------------------------------------ several workspaces, OAuth
+
+    def add_workspace(self, team_id: str, name: str) -> None:
+        """Another workspace with its own people; the app gets a token there only by being installed."""
+        with self._lock:
+            self._workspaces[team_id] = name
+            self._changed()
+
+    def register_app(self, client_id: str, client_secret: str, redirect_url: str) -> None:
+        """The app's credentials and its redirect URL, as set in the app's OAuth settings at Slack."""
+        with self._lock:
+            self._apps[client_id] = (client_secret, redirect_url)
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.base_url}/oauth/v2/authorize"
+
+    def workspace_tokens(self, team_id: str) -> list[str]:
+        """Bot tokens issued for a workspace, oldest first."""
+        with self._lock:
+            return [t for t, team in self._token_team.items() if team == team_id]
+
+    def tokens_used(self, method: str, channel_or_user_id: str | None = None) -> list[str]:
+        """The token of every successful call of ``method`` (to one channel or user's DM if given)."""
+        with self._lock:
+            wanted = None
+            if channel_or_user_id is not None:
+                wanted = {channel_or_user_id, self.dm_channel_id(channel_or_user_id)}
+            return [
+                c.token or ""
+                for c in self._calls
+                if c.method == method and c.error is None and (wanted is None or c.params.get("channel") in wanted)
+            ]
+
+    def _authorize(self, query: str) -> tuple[int, dict[str, str], bytes]:
+        """The browser's visit to Slack's consent page, approved at once by the workspace's first admin.
+
+        ``team`` picks the workspace, as Slack's own parameter does; Slack then redirects to the app's
+        redirect URL with a one-time ``code`` and the ``state`` it was given.
+        """
+        args = {k: v[0] for k, v in parse_qs(query).items()}
+        with self._lock:
+            app = self._apps.get(args.get("client_id", ""))
+            team = args.get("team") or self.team_id
+            if app is None or team not in self._workspaces:
+                return 400, {"Content-Type": "text/plain"}, b"invalid_client_id or unknown team"
+            redirect = args.get("redirect_uri") or app[1]
+            if redirect != app[1]:
+                return 400, {"Content-Type": "text/plain"}, b"bad_redirect_uri"
+            installer = next(
+                (u["id"] for u in self._users.values() if u["team_id"] == team and u["is_admin"] and not u["is_bot"]),
+                next((u["id"] for u in self._users.values() if u["team_id"] == team and not u["is_bot"]), ""),
+            )
+            code = f"{int(time.time())}.{secrets.token_hex(12)}"
+            self._oauth_codes[code] = _OAuthCode(
+                args["client_id"], team, installer, args.get("scope", ""), time.monotonic() + 600
+            )
+        sep = "&" if "?" in redirect else "?"
+        location = f"{redirect}{sep}code={code}&state={args.get('state', '')}"
+        return 302, {"Location": location, "Content-Type": "text/plain"}, b""
+
+    def _oauth_v2_access(self, headers: Mapping[str, str], params: JSONDict) -> tuple[int, dict[str, str], JSONDict]:
+        """Exchange a code for a bot token: client credentials by HTTP Basic auth or in the form."""
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        auth = headers.get("authorization", "")
+        if auth.startswith("Basic "):
+            try:
+                client_id, _, client_secret = base64.b64decode(auth[6:]).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return 200, {}, {"ok": False, "error": "invalid_client_id"}
+        app = self._apps.get(str(client_id or ""))
+        if app is None:
+            return 200, {}, {"ok": False, "error": "invalid_client_id"}
+        if app[0] != client_secret:
+            return 200, {}, {"ok": False, "error": "bad_client_secret"}
+        issued = self._oauth_codes.pop(str(params.get("code") or ""), None)
+        if issued is None or issued.client_id != client_id or issued.expires < time.monotonic():
+            return 200, {}, {"ok": False, "error": "invalid_code"}
+        team, installer, scope = issued.team, issued.installer, issued.scope
+        token = f"xoxb-{team.lower()}-{secrets.token_hex(8)}"
+        self._tokens[token] = None
+        self._token_team[token] = team
+        return (
+            200,
+            {},
+            {
+                "ok": True,
+                "access_token": token,
+                "token_type": "bot",
+                "scope": scope,
+                "bot_user_id": self.bot_user_id,
+                "app_id": self.app_id,
+                "team": {"id": team, "name": self._workspaces[team]},
+                "enterprise": None,
+                "authed_user": {"id": installer},
+                "is_enterprise_install": False,
+            },
+        )
+
+    def _foreign(self, params: JSONDict) -> str | None:
+        """The error Slack gives when a call names a person or DM of another workspace than the token's."""
+        for name, error in (("user", "user_not_found"), ("users", "user_not_found"), ("channel", "channel_not_found")):
+            value = params.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            for part in value.split(","):
+                owner = self._users.get(part.strip()) or self._users.get(self._dm_owner(part.strip()) or "")
+                if owner is not None and not owner["is_bot"] and owner["team_id"] != self._call_team:
+                    return error
+        return None
 
     def set_rate_limit(self, method: str, limit: int, per_seconds: float = 60.0) -> None:
         with self._lock:
@@ -866,6 +1003,8 @@ class SlackEmulator:
             return self._handle_response_url(f"{self.base_url}{route}", body)
         if route.startswith("/upload/") and verb == "POST":
             return self._handle_upload(route[len("/upload/") :], headers, body)
+        if route == "/oauth/v2/authorize" and verb == "GET":
+            return self._authorize(split.query)
         if route == "/health":
             return 200, {"Content-Type": "text/plain"}, b"ok"
         return 404, {"Content-Type": "text/plain"}, b"not found"
@@ -881,12 +1020,20 @@ class SlackEmulator:
                 self._calls.append(_Call(method, {}, 200, failure.error))
                 self._changed()
                 return self._json(200, {"ok": False, "error": failure.error})
+            if method == "oauth.v2.access":
+                status, extra_headers, payload = self._oauth_v2_access(lowered, params)
+                params = {k: v for k, v in params.items() if k != "client_secret"}
+                self._calls.append(_Call(method, params, status, None if payload.get("ok") else payload["error"]))
+                self._changed()
+                return self._json(status, payload, extra_headers)
             auth = lowered.get("authorization", "")
             token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else params.pop("token", None)
             params.pop("token", None)
             status, extra_headers, payload = self._dispatch(method, token, params)
             error = None if payload.get("ok") else str(payload.get("error"))
-            self._calls.append(_Call(method, params, status, error))
+            token_str = token if isinstance(token, str) else None
+            team = self._token_team.get(token_str or "")
+            self._calls.append(_Call(method, params, status, error, token_str, team))
             self._changed()
         return self._json(status, payload, extra_headers)
 
@@ -907,6 +1054,10 @@ class SlackEmulator:
         token_error = self._tokens[token]
         if token_error is not None:
             return 200, {}, {"ok": False, "error": token_error}
+        self._call_team = self._token_team.get(token, self.team_id)
+        foreign = self._foreign(params)
+        if foreign is not None:
+            return 200, {}, {"ok": False, "error": foreign}
         wait = self._check_rate_limit(method, params)
         if wait > 0:
             headers = {
@@ -924,11 +1075,12 @@ class SlackEmulator:
         rules = self._rules.get(method)
         if not rules:
             return 0.0
-        now = time.monotonic()
+        now = self._rate_clock()
         channel_key = str(params.get("channel", ""))
         if channel_key in self._users:
             channel_key = self.dm_channel_id(channel_key)
-        keys = [channel_key if rule.per_channel else "*" for rule in rules]
+        team = self._call_team  # Slack's limits are per workspace
+        keys = [f"{team}/{channel_key}" if rule.per_channel else team for rule in rules]
         wait = max(rule.wait(key, now) for rule, key in zip(rules, keys, strict=True))
         if wait > 0:
             return wait
@@ -1099,22 +1251,24 @@ class SlackEmulator:
         return {"args": params} if params else {}
 
     def _auth_test(self, params: JSONDict) -> JSONDict:
+        team_name = self._workspaces.get(self._call_team, self.team_name)
         return {
-            "url": f"https://{self.team_domain}.slack.com/",
-            "team": self.team_name,
+            "url": f"https://{_slug(team_name)}.slack.com/",
+            "team": team_name,
             "user": self.bot_name,
-            "team_id": self.team_id,
+            "team_id": self._call_team,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
 
     def _team_info(self, params: JSONDict) -> JSONDict:
+        team_name = self._workspaces.get(self._call_team, self.team_name)
         return {
             "team": {
-                "id": self.team_id,
-                "name": self.team_name,
-                "domain": self.team_domain,
+                "id": self._call_team,
+                "name": team_name,
+                "domain": _slug(team_name),
                 "email_domain": "",
                 "icon": {"image_default": True},
                 "enterprise_id": None,
@@ -1137,6 +1291,8 @@ class SlackEmulator:
     def _users_lookup_by_email(self, params: JSONDict) -> JSONDict:
         email = str(self._required(params, "email")).strip().lower()
         for user in self._users.values():
+            if user["team_id"] != self._call_team and not user["is_bot"]:
+                continue
             if str(user["profile"].get("email", "")).lower() == email:
                 return {"user": self._public_user(user, False)}
         raise SlackApiFailure("users_not_found")
@@ -1146,7 +1302,7 @@ class SlackEmulator:
             limit = int(params.get("limit") or 0)
         except (TypeError, ValueError) as exc:
             raise SlackApiFailure("invalid_limit") from exc
-        ids = list(self._users)
+        ids = [u for u, user in self._users.items() if user["team_id"] == self._call_team or user["is_bot"]]
         start = 0
         cursor = params.get("cursor")
         if cursor:
@@ -1154,7 +1310,7 @@ class SlackEmulator:
                 decoded = base64.b64decode(str(cursor), validate=True).decode("utf-8")
             except (ValueError, UnicodeDecodeError) as exc:
                 raise SlackApiFailure("invalid_cursor") from exc
-            if not decoded.startswith("user:") or decoded[5:] not in self._users:
+            if not decoded.startswith("user:") or decoded[5:] not in ids:
                 raise SlackApiFailure("invalid_cursor")
             start = ids.index(decoded[5:])
         page_size = limit if 0 < limit <= 1000 else 1000

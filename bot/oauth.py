@@ -1,0 +1,82 @@
+"""Installing mal in several workspaces over OAuth, with slack-sdk's SQLAlchemy stores in mal's database.
+
+The stores' tables belong to the schema like every other table: migration 0004 creates them, so
+``mal-bot migrate`` is the only thing that changes the database, never a request. A successful install
+records the workspace and lifts an earlier revocation, so a re-install resumes sending.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.services import Services
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+STATE_SECONDS = 600
+
+
+def installation_store(svc: Services) -> SQLAlchemyInstallationStore:
+    return SQLAlchemyInstallationStore(client_id=svc.settings.slack_client_id, engine=svc.engine)
+
+
+def record_install(svc: Services, team_id: str, name: str) -> None:
+    """The workspace is known and active again, whatever happened to an earlier installation."""
+    with svc.unit() as repo:
+        ws = repo.ensure_workspace(team_id, name)
+        ws.name = name or ws.name
+        ws.active = True
+        ws.revoked_at = None
+        repo.add(ws)
+
+
+def oauth_settings(svc: Services, store: SQLAlchemyInstallationStore) -> OAuthSettings:
+    s = svc.settings
+
+    def success(args: SuccessArgs) -> BoltResponse:
+        inst = args.installation
+        if inst.team_id:
+            record_install(svc, inst.team_id, inst.team_name or "")
+        return args.default.success(args)
+
+    def failure(args: FailureArgs) -> BoltResponse:
+        return args.default.failure(args)
+
+    return OAuthSettings(
+        client_id=s.slack_client_id,
+        client_secret=s.client_secret,
+        scopes=s.scopes,
+        redirect_uri=s.slack_redirect_uri,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        install_page_rendering_enabled=False,
+        authorization_url=s.slack_authorize_url,
+        installation_store=store,
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=svc.engine),
+        state_expiration_seconds=STATE_SECONDS,
+        callback_options=CallbackOptions(success=success, failure=failure),
+    )
+
+
+def forget_revoked_installations(app: App) -> Callable[..., None]:
+    """Middleware: on ``tokens_revoked``/``app_uninstalled`` delete the installation (Bolt's own handlers),
+    then let mal's listener stop the workspace's outbox. Bolt runs one listener per event, so its
+    ``enable_token_revocation_listeners`` would replace mal's instead of adding to it."""
+
+    tokens_revoked = app.default_tokens_revoked_event_listener()
+    app_uninstalled = app.default_app_uninstalled_event_listener()
+
+    def middleware(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> None:
+        event_type = (body.get("event") or {}).get("type") if body.get("type") == "event_callback" else None
+        if event_type == "tokens_revoked":
+            tokens_revoked(event=body["event"], context=context)
+        elif event_type == "app_uninstalled":
+            app_uninstalled(context=context)
+        next()
+
+    return middleware

@@ -1,0 +1,129 @@
+"""mal keeps Slack's rate limits itself: a burst of nudges goes out without one 429, each exactly once,
+spaced a second apart per DM, and a workspace-wide cap holds up only that workspace.
+
+The emulator enforces Slack's published limits on the same injected clock as the bot, so "a second
+apart" is measured in the story's time, never slept on.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from sqlmodel import select
+
+from bot.emulator.server import SlackEmulator
+from bot.gateway import SlackGateway, build_gateway, bulk_client
+from bot.ratelimit import RateLimiter
+from flows.clock import ManualClock
+from storage.models import Outbox
+from tests.harness import BOT_TOKEN, Harness
+from tests.story import pair
+
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MONDAY)
+
+
+@pytest.fixture
+def emulator(clock: ManualClock) -> Iterator[SlackEmulator]:
+    emu = SlackEmulator(rate_clock=lambda: clock.now().timestamp())
+    emu.start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def managers_with_reports(bot: Harness, managers: int, reports: int) -> list[str]:
+    """Every manager gets one nudge per report on the same Monday morning: a burst to each DM."""
+    ids = []
+    for i in range(managers):
+        m = f"UM{i:03d}"
+        bot.emulator.add_user(m, f"m{i}")
+        for j in range(reports):
+            e = f"UE{i:03d}{j:02d}"
+            bot.emulator.add_user(e, f"e{i}-{j}", real_name=f"Employee {i}-{j}")
+            pair(bot, m, e)
+        ids.append(m)
+    return ids
+
+
+def rows(bot: Harness) -> list[Outbox]:
+    with bot.repo() as repo:
+        return list(repo.session.exec(select(Outbox)).all())
+
+
+def run_until_sent(bot: Harness, step: timedelta = timedelta(seconds=1), limit: int = 600) -> None:
+    for _ in range(limit):
+        bot.tick()
+        if all(r.status == "sent" for r in rows(bot)):
+            return
+        bot.clock.advance(step)
+    raise AssertionError(f"not all sent: {sorted({r.status for r in rows(bot)})}")
+
+
+def test_a_burst_of_a_hundred_nudges_gets_no_429_and_each_arrives_once_a_second_apart(bot: Harness) -> None:
+    managers = managers_with_reports(bot, 25, 4)
+    bot.emulator.enable_slack_rate_limits()  # Slack's tiers; chat.postMessage 1/s per channel, bursts of 3
+    assert bot.svc is not None
+    bot.gateway = build_gateway(bot.svc)
+    run_until_sent(bot)
+    assert bot.emulator.rate_limited_count() == 0
+    assert len(rows(bot)) == 100
+    for m in managers:
+        texts = [msg["text"] for msg in bot.emulator.messages(m)]
+        assert len(texts) == 4 and len(set(texts)) == 4  # each report's nudge, once
+        sent = sorted(r.sent_at for r in rows(bot) if r.recipient == m and r.sent_at is not None)
+        gaps = [(b - a).total_seconds() for a, b in pairwise(sent)]
+        assert min(gaps) >= 1.0, gaps
+
+
+def test_without_the_limiter_the_same_burst_earns_429s(bot: Harness) -> None:
+    """The figure the limiter is measured against: the emulator really enforces the burst limit."""
+    managers_with_reports(bot, 25, 4)
+    bot.emulator.enable_slack_rate_limits()
+    bot.gateway = SlackGateway(bulk_client(BOT_TOKEN, bot.emulator.api_url))
+    for _ in range(60):
+        bot.tick()
+        bot.clock.advance(timedelta(seconds=1))
+    assert bot.emulator.rate_limited_count("chat.postMessage") > 0  # 21 in this story; none with the limiter
+    assert all(len(bot.emulator.messages(f"UM{i:03d}")) <= 4 for i in range(25))  # 429s never send twice
+
+
+def test_the_workspace_wide_cap_defers_the_rest_instead_of_asking_slack(bot: Harness) -> None:
+    managers = managers_with_reports(bot, 100, 1)
+    bot.emulator.set_rate_limit("chat.postMessage", 30, per_seconds=60)
+    assert bot.svc is not None
+    limiter = RateLimiter(bot.clock, post_workspace_per_minute=30)
+    bot.gateway = SlackGateway(bulk_client(BOT_TOKEN, bot.emulator.api_url), limiter=limiter)
+    first = bot.tick()
+    assert first.drain.sent == 30
+    run_until_sent(bot, step=timedelta(seconds=10))
+    assert bot.emulator.rate_limited_count() == 0
+    assert sorted(len(bot.emulator.messages(m)) for m in managers) == [1] * 100
+    assert bot.clock.now() - MONDAY >= timedelta(minutes=3)  # 100 at 30 a minute
+
+
+def test_tier_budgets_are_per_workspace_and_per_method(clock: ManualClock) -> None:
+    limiter = RateLimiter(clock)
+    assert all(limiter.acquire("T1", "users.list").allowed for _ in range(20))
+    held = limiter.acquire("T1", "users.list")
+    assert not held.allowed and 59 < held.wait <= 61 and held.scope == "workspace"
+    assert limiter.acquire("T2", "users.list").allowed  # another workspace has its own budget
+    assert limiter.acquire("T1", "conversations.open").allowed  # another method too
+    clock.advance(timedelta(seconds=61))
+    assert limiter.acquire("T1", "users.list").allowed
+
+
+def test_a_busy_channel_holds_up_only_that_channel(clock: ManualClock) -> None:
+    limiter = RateLimiter(clock)
+    assert limiter.acquire("T1", "chat.postMessage", "UA").allowed
+    busy = limiter.acquire("T1", "chat.postMessage", "UA")
+    assert not busy.allowed and busy.scope == "channel" and busy.wait <= 1.01
+    assert limiter.acquire("T1", "chat.postMessage", "UB").allowed
+    clock.advance(timedelta(seconds=1))
+    assert limiter.acquire("T1", "chat.postMessage", "UA").allowed
