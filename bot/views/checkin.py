@@ -58,14 +58,23 @@ def nudge(ctx: MeetingContext, t: Translator) -> list[Block]:
     ]
 
 
-def invite_modal(ctx: MeetingContext, t: Translator, origin: dict[str, Any]) -> dict[str, Any]:
+def invite_modal(
+    ctx: MeetingContext,
+    t: Translator,
+    origin: dict[str, Any],
+    *,
+    initial_day: date | None = None,
+    lead: list[Block] | None = None,
+) -> dict[str, Any]:
+    """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is."""
     assert ctx.meeting.window_start is not None
-    start = ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz)))
+    start = initial_day or ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz))).date()
     menu = [option(t._(q.text) if not q.core else "★ " + t._(q.text), q.key) for q in question_menu()]
     blocks: list[Block] = [
         section(t._("1:1 with <@{user}>", user=ctx.employee.slack_user_id)),
+        *(lead or []),
         input_block(
-            "date", t._("Date"), {"type": "datepicker", "action_id": "date", "initial_date": start.date().isoformat()}
+            "date", t._("Date"), {"type": "datepicker", "action_id": "date", "initial_date": start.isoformat()}
         ),
         input_block("time", t._("Time"), {"type": "timepicker", "action_id": "time", "initial_time": "10:00"}),
         input_block("place", t._("Place or link"), text_input("place", max_length=500), optional=True),
@@ -128,7 +137,10 @@ def _carried(items: list[ActionItem], t: Translator) -> list[Block]:
     return [section(t._("*Open actions from earlier conversations*") + "\n" + "\n".join(lines))]
 
 
-def invitation(ctx: MeetingContext, t: Translator, carried: list[ActionItem]) -> list[Block]:
+def invitation(
+    ctx: MeetingContext, t: Translator, carried: list[ActionItem], focus: list[Block] | None = None
+) -> list[Block]:
+    """``focus``: the team's focus areas shared by the manager in a season, shown before the questions."""
     assert ctx.meeting.id is not None
     mid = str(ctx.meeting.id)
     qs = "\n".join(f"{n}. {_q(q, t)}" for n, q in enumerate(questions(ctx.meeting), 1))
@@ -139,6 +151,7 @@ def invitation(ctx: MeetingContext, t: Translator, carried: list[ActionItem]) ->
             + "\n"
             + _when_where(ctx, t, ctx.employee.tz)
         ),
+        *(focus or []),
         section(t._("*Prepare with these questions*") + "\n" + qs),
     ]
     if ctx.meeting.special_topics:
