@@ -62,9 +62,7 @@ COLUMN_ALIASES: dict[str, frozenset[str]] = {
     "cadence": frozenset({"cadence", "frequency", "kadens", "frekvens", "hyppighet", "intervall"}),
     "language": frozenset({"language", "lang", "språk", "mål", "målform"}),
     # optional: the employee's unit, for the season's participation per unit
-    "unit": frozenset(
-        {"unit", "department", "avdeling", "enhet", "eining", "seksjon", "avdelning", "sektion"}
-    ),
+    "unit": frozenset({"unit", "department", "avdeling", "enhet", "eining", "seksjon", "avdelning", "sektion"}),
 }
 
 CADENCE_ALIASES: dict[str, str] = {

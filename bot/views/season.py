@@ -113,7 +113,8 @@ def participation(p: Participation, t: Translator) -> list[Block]:
         ),
     ]
     if p.by_unit:
-        lines = [f"• *{escape(unit if unit != NO_UNIT else t._('No unit'))}*: {_counts(c, t)}" for unit, c in p.by_unit]
+        no_unit = t._("No unit")
+        lines = [f"• *{escape(unit if unit != NO_UNIT else no_unit)}*: {_counts(c, t)}" for unit, c in p.by_unit]
         blocks.append(section(t._("*Per unit*") + "\n" + "\n".join(lines[:40])))
     if p.by_manager:
         lines = [f"• <@{m.slack_user_id}>: {_counts(c, t)}" for m, c in p.by_manager]
