@@ -172,7 +172,8 @@ def open_season(
         status="open",
         participants=selector.to_json(),
     )
-    if season.status != "open":
+    if season.status != "open":  # reopened after closing: it counts as opened now
+        created = True
         season.status, season.closed_at, season.opened_at = "open", None, now
         season.template, season.participants = template_key, selector.to_json()
         repo.add(season)

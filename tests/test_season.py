@@ -252,3 +252,18 @@ def test_closing_the_season_stops_its_reminders(bot: Harness, tmp_path: Path) ->
     assert season_nudges(bot, "UMONA") == []
     with bot.repo() as repo:
         assert all(m.season_id is None for m in repo.session.exec(select(Meeting)).all())
+
+
+def test_a_manager_with_many_reports_gets_them_spread_over_every_week() -> None:
+    from collections import Counter
+
+    from flows.cadence import WorkingHours
+    from flows.season import spread, working_mornings
+
+    mornings = working_mornings(
+        datetime(2027, 1, 11, 7, 0, tzinfo=UTC), date(2027, 4, 16), "Europe/Oslo", WorkingHours()
+    )
+    assert all(m.weekday() < 5 and not is_holiday(m.date(), "NO") for m in mornings)
+    assert {m.hour for m in mornings} == {9}  # 09:00 in Oslo, before and after the change to summer time
+    per_week = Counter(m.isocalendar()[:2] for m in spread(30, mornings))
+    assert len(per_week) == 14 and max(per_week.values()) <= 3

@@ -44,11 +44,11 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
     with caller(context, client, command["team_id"], command["user_id"]) as c:
         if cmd.name == "focus":
             found = season.current_focus(c.repo, c.person)
-            sid = season.season_of_manager(c.repo, c.person)
-            if isinstance(found, season.Refused) or sid is None or sid.id is None:
+            current = season.season_of_manager(c.repo, c.person)
+            if isinstance(found, season.Refused) or current is None or current.id is None:
                 blocks = _say(notice("no_season", c.t))
             else:
-                modal, blocks = views.focus_modal(found, c.t, sid.id), []
+                modal, blocks = views.focus_modal(found, c.t, current.id), []
         elif not season.is_admin(c.person, _admins(c)):
             blocks = _say(notice("not_admin", c.t))
         elif cmd.text == "open":
