@@ -45,8 +45,13 @@ def render(
         if kind == "nudge":
             return Rendered(t._("Time for your 1:1 with {name}", name=ctx.employee.name), views.nudge(ctx, t))
         if kind == "invite":
+            title = (
+                t._("Invitation to your annual conversation with {name}", name=ctx.manager.name)
+                if ctx.meeting.season_id is not None
+                else t._("Invitation to your 1:1 with {name}", name=ctx.manager.name)
+            )
             return Rendered(
-                t._("Invitation to your 1:1 with {name}", name=ctx.manager.name),
+                title,
                 views.invitation(ctx, t, _carried(repo, svc, ctx.employee, ctx.employee), _focus(repo, ctx, t)),
             )
         if kind == "prep_reminder":

@@ -190,6 +190,7 @@ def invite_first_report(bot: Harness, today: date) -> None:
     bot.tick()
     invitation = last_dm(bot, employee)
     text = text_of(invitation)
+    assert text.startswith("Invitasjon til medarbeidersamtale med Per Leder")
     assert FOCUS in text and GOALS in text
     assert text.index(FOCUS) < text.index("Hva er det spesielt viktig for deg at vi får snakket om i samtalen?")
     # The report starts preparing; what they write is theirs and Per's, never the admin's.
