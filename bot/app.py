@@ -10,10 +10,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.listeners import actions, checkin, commands, events, home
+from bot.listeners import actions, checkin, commands, events, home, season
 from bot.services import Services
 
-LISTENER_MODULES = (commands, actions, checkin, home, events)
+LISTENER_MODULES = (commands, actions, checkin, home, events, season)
 
 
 def listener_client(token: str | None, base_url: str) -> WebClient:

@@ -11,9 +11,12 @@ from typing import Any
 from bot.services import Services
 from bot.views import actions as action_views
 from bot.views import checkin as views
+from bot.views import season as season_views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import checkin, notes, privacy
+from flows import checkin, notes, privacy, season
+from flows.i18n import Translator
+from storage import seasons
 from storage.models import Person
 from storage.repo import Repo
 
@@ -33,6 +36,8 @@ def render(
     repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person: Person, now: datetime
 ) -> Rendered | None:
     t = svc.t(person)
+    if kind in SEASON_KINDS:
+        return _render_season(repo, kind, payload, person, t)
     if "meeting_id" in payload:
         ctx = checkin.context(repo, int(payload["meeting_id"]))
         if ctx is None:
@@ -40,9 +45,20 @@ def render(
         if kind == "nudge":
             return Rendered(t._("Time for your 1:1 with {name}", name=ctx.employee.name), views.nudge(ctx, t))
         if kind == "invite":
+            title = (
+                t._("Invitation to your annual conversation with {name}", name=ctx.manager.name)
+                if ctx.meeting.season_id is not None
+                else t._("Invitation to your 1:1 with {name}", name=ctx.manager.name)
+            )
             return Rendered(
-                t._("Invitation to your 1:1 with {name}", name=ctx.manager.name),
-                views.invitation(ctx, t, _carried(repo, svc, ctx.employee, ctx.employee), svc.settings.mal_care_text),
+                title,
+                views.invitation(
+                    ctx,
+                    t,
+                    _carried(repo, svc, ctx.employee, ctx.employee),
+                    svc.settings.mal_care_text,
+                    _focus(repo, ctx, t),
+                ),
             )
         if kind == "manager_prep":
             prep = notes.manager_prep(repo, ctx.manager, int(payload["meeting_id"]))
@@ -96,3 +112,35 @@ def _own(repo: Repo, svc: Services, person: Person) -> list[action_flows.ActionI
     today = svc.today(person)
     items = action_flows._items(repo, repo.open_actions_owned_by(person.id), today)
     return list(items)
+
+
+# --- the annual season ------------------------------------------------------------------------------------
+
+SEASON_KINDS = ("season_open", "season_nudge", "team_focus")
+
+
+def _focus(repo: Repo, ctx: checkin.MeetingContext, t: Translator) -> list[Block]:
+    text = season.focus_for_meeting(repo, ctx.meeting)
+    return season_views.focus_in_invitation(text, t) if text else []
+
+
+def _render_season(repo: Repo, kind: str, payload: dict[str, Any], person: Person, t: Translator) -> Rendered | None:
+    """Season messages say nothing once the season is closed or the conversation is already under way."""
+    if kind == "team_focus":
+        found = season.focus_to_post(repo, int(payload["focus_id"]), str(payload["digest"]), person)
+        if found is None:
+            return None
+        text, manager = found
+        return Rendered(t._("The team's focus"), season_views.focus_post(text, manager.slack_user_id, t))
+    row = seasons.season(repo, int(payload["season_id"]))
+    if row is None or row.status != "open":
+        return None
+    if kind == "season_open":
+        return Rendered(t._("The annual conversations"), season_views.season_open_message(row, t))
+    ctx = checkin.context(repo, int(payload["meeting_id"]))
+    if ctx is None or ctx.meeting.status != "planned":
+        return None
+    return Rendered(
+        t._("Time for the annual conversation with {name}", name=ctx.employee.name),
+        season_views.season_nudge(ctx, row, t),
+    )

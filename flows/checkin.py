@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows import cadence
+from flows import cadence, season
 from flows.access import meeting_role
 from flows.outbox import Planned, plan_for
 from flows.templates import Question, menu_question, option_keys, parse_answer, template
@@ -94,6 +94,8 @@ def invite(
         return Refused("past")
     if any(menu_question(k) is None for k in extra_questions):
         return Refused("unknown_question")
+    if (too := season.check_invite(repo, ctx.meeting, when, now, manager.tz or "Europe/Oslo")) is not None:
+        return Refused(too)  # a season's conversation: at least a week to prepare, and by the deadline
     meeting = ctx.meeting
     meeting.scheduled_at = when
     meeting.place = place.strip()[:500] or None

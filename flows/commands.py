@@ -18,6 +18,13 @@ WORDS: dict[str, tuple[str, ...]] = {
     "list": ("list", "liste", "lista", "actions", "tiltak", "åtgärder"),
     "export": ("export", "eksport", "eksporter", "exportera", "mydata", "mine-data"),
     "note": ("note", "notes", "notat", "notater", "anteckning", "anteckningar"),
+    "season": ("season", "sesong", "säsong", "medarbeidersamtale", "medarbeidarsamtale", "utvecklingssamtal"),
+    "focus": ("focus", "fokus"),
+}
+SEASON_WORDS: dict[str, tuple[str, ...]] = {
+    "open": ("open", "åpne", "opne", "öppna", "start"),
+    "close": ("close", "lukk", "steng", "stäng", "avslutt", "avsluta"),
+    "status": ("status", "tal", "antall", "antal", "deltakelse", "deltaking", "deltagande"),
 }
 CADENCE_WORDS: dict[str, tuple[str, ...]] = {
     "weekly": ("weekly", "ukentlig", "vekentleg", "varje-vecka", "veckovis", "week"),
@@ -71,8 +78,10 @@ def parse(text: str) -> Command:
         return Command("error", error="unknown_command", arg=head)
     if name == "list":
         return parse(" ".join(rest))
-    if name in ("help", "team", "back", "export"):
-        return Command(name)
+    if name in ("help", "team", "back", "export", "focus"):
+        return Command(name) if not rest or name != "focus" else Command("error", error="trailing", arg=" ".join(rest))
+    if name == "season":
+        return _season(rest)
     if name == "add":
         if not rest:
             return Command("error", error="add_usage")
@@ -100,3 +109,14 @@ def parse(text: str) -> Command:
     if rest[0].lower() in ("until", "til", "till", "to"):
         rest = rest[1:]
     return Command("away", text=" ".join(rest))
+
+
+def _season(rest: list[str]) -> Command:
+    """`season` alone shows the status; `season open|close` (in any of the languages) acts on it."""
+    if not rest:
+        return Command("season", text="status")
+    low = rest[0].lower()
+    sub = next((name for name, words in SEASON_WORDS.items() if low in words), None)
+    if sub is None or len(rest) > 1:
+        return Command("error", error="season_usage", arg=" ".join(rest))
+    return Command("season", text=sub)

@@ -61,6 +61,8 @@ COLUMN_ALIASES: dict[str, frozenset[str]] = {
     ),
     "cadence": frozenset({"cadence", "frequency", "kadens", "frekvens", "hyppighet", "intervall"}),
     "language": frozenset({"language", "lang", "språk", "mål", "målform"}),
+    # optional: the employee's unit, for the season's participation per unit
+    "unit": frozenset({"unit", "department", "avdeling", "enhet", "eining", "seksjon", "avdelning", "sektion"}),
 }
 
 CADENCE_ALIASES: dict[str, str] = {
@@ -140,6 +142,7 @@ class OrgRow:
     manager: str | None
     cadence: str | None = None
     language: str | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -379,7 +382,8 @@ def _row(
         problems.append(Problem(ProblemKind.UNKNOWN_LANGUAGE, message, (line,)))
     if employee is None:
         return None
-    return OrgRow(line=line, employee=employee, manager=manager, cadence=cadence, language=language)
+    unit = cell("unit")[:200] or None
+    return OrgRow(line=line, employee=employee, manager=manager, cadence=cadence, language=language, unit=unit)
 
 
 def _not_identity(line: int, value: str, t: Translator) -> Problem:
@@ -666,6 +670,7 @@ def _upsert_people(
 ) -> dict[str, Person]:
     """Everyone the file names as a Person, keyed by Slack ID; new ones are inserted in one flush."""
     languages: dict[str, str] = {}
+    units: dict[str, str] = {}
     wanted: dict[str, Profile] = {}
     for row in rows:
         for identity in (row.employee, row.manager):
@@ -675,6 +680,8 @@ def _upsert_people(
         employee = profiles.get(row.employee)
         if row.language and employee is not None:
             languages[employee.slack_user_id] = row.language
+        if row.unit and employee is not None:
+            units[employee.slack_user_id] = row.unit
 
     people = {p.slack_user_id: p for p in known.values() if p.team_id == team_id}
     people.update(_people_by_slack(repo, team_id, [s for s in wanted if s not in people]))
@@ -684,8 +691,8 @@ def _upsert_people(
         if person is None:
             person = Person(team_id=team_id, slack_user_id=slack_id, created_at=now)
             new.append(person)
-            _sync_person(person, profile, languages.get(slack_id))
-        elif _sync_person(person, profile, languages.get(slack_id)):
+            _sync_person(person, profile, languages.get(slack_id), units.get(slack_id))
+        elif _sync_person(person, profile, languages.get(slack_id), units.get(slack_id)):
             report.people_updated += 1
         people[slack_id] = person
     if new:
@@ -706,7 +713,7 @@ def _people_by_slack(repo: Repo, team_id: str, slack_ids: Sequence[str]) -> dict
     return found
 
 
-def _sync_person(person: Person, profile: Profile, language: str | None) -> bool:
+def _sync_person(person: Person, profile: Profile, language: str | None, unit: str | None = None) -> bool:
     """Copy what Slack says onto the person; True when anything changed. Untouched attributes keep an
     unchanged re-import from writing (and from bumping anything) at all."""
     wanted: dict[str, object] = {
@@ -718,6 +725,8 @@ def _sync_person(person: Person, profile: Profile, language: str | None) -> bool
     }
     if language:
         wanted["language"] = language
+    if unit:  # a file without units, or an empty cell, leaves the unit as it was
+        wanted["unit"] = unit
     changed = False
     for attribute, value in wanted.items():
         if getattr(person, attribute) != value:

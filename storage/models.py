@@ -77,6 +77,7 @@ class Person(SQLModel, table=True):
     away_until: date | None = None
     birth_year: int | None = None
     created_at: datetime | None = utc_column()
+    unit: str | None = Field(default=None, max_length=200, index=True)
 
 
 class Pairing(SQLModel, table=True):
@@ -117,6 +118,7 @@ class Meeting(SQLModel, table=True):
     prep_status: str = Field(default="not_started", max_length=16)
     prep_shared_at: datetime | None = utc_column()
     created_at: datetime | None = utc_column()
+    season_id: int | None = Field(default=None, foreign_key="season.id", index=True)
 
 
 class PrepAnswer(SQLModel, table=True):
@@ -233,3 +235,57 @@ class AuditLog(SQLModel, table=True):
     subject_id: int = Field(foreign_key="person.id", index=True)
     what: str = Field(max_length=64)
     at: datetime | None = utc_column(index=True)
+
+
+# --- the annual conversation season -------------------------------------------------------------------------
+
+
+class Season(SQLModel, table=True):
+    """An admin's call for the annual conversation: one template, one deadline, who takes part.
+
+    One row per team and deadline: opening the same season twice (a double click, a retry) finds the row
+    that is already there instead of adding a second.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("team_id", "deadline"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    template: str = Field(max_length=64)
+    opened_by: int = Field(foreign_key="person.id")
+    opened_at: datetime | None = utc_column()
+    deadline: date
+    status: str = Field(default="open", max_length=16, index=True)
+    participants: str = Field(default='{"all": true}', max_length=10000)
+    closed_at: datetime | None = utc_column()
+
+
+class SeasonPairing(SQLModel, table=True):
+    """One pair taking part in a season, with the moment its manager is to be nudged."""
+
+    __table_args__ = (sa.UniqueConstraint("season_id", "pairing_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    season_id: int = Field(foreign_key="season.id", index=True)
+    pairing_id: int = Field(foreign_key="pairing.id", index=True)
+    manager_id: int = Field(foreign_key="person.id", index=True)
+    employee_id: int = Field(foreign_key="person.id", index=True)
+    nudge_at: datetime | None = utc_column(index=True)
+    nudged_at: datetime | None = utc_column()
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+
+
+class TeamFocus(SQLModel, table=True):
+    """What a manager shares with the whole team before the season: focus areas, goals, challenges (000)."""
+
+    __table_args__ = (sa.UniqueConstraint("season_id", "manager_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    season_id: int = Field(foreign_key="season.id", index=True)
+    manager_id: int = Field(foreign_key="person.id", index=True)
+    focus_areas: str = Field(default="", max_length=3000)
+    goals: str = Field(default="", max_length=3000)
+    challenges: str = Field(default="", max_length=3000)
+    shared_at: datetime | None = utc_column()
+    updated_at: datetime | None = utc_column()

@@ -194,3 +194,100 @@ def test_former_manager_loses_access_when_kari_moves(bot: Harness, kari: dict[st
     assert "bare se tiltakene til dine egne medarbeidere" in text_of({"blocks": result.json["blocks"]}) or \
         "only see the actions of your own direct reports" in text_of({"blocks": result.json["blocks"]})
 
+
+
+# --- the annual season's listeners ------------------------------------------------------------------------
+# Kari's pair takes part in a season; nobody else may invite her to it, share a focus in Per's name, open
+# or close a season, or read the season's numbers without being a mal admin (a Slack admin is not one).
+
+
+def _season_snapshot(bot: Harness) -> dict[str, Any]:
+    from storage.models import Season, SeasonPairing, TeamFocus
+
+    with bot.repo() as repo:
+        s = repo.session
+        return {
+            **snapshot(bot),
+            "seasons": sorted((x.id, x.status, x.deadline) for x in s.exec(select(Season)).all()),
+            "members": len(s.exec(select(SeasonPairing)).all()),
+            "focus": sorted((f.manager_id, f.focus_areas) for f in s.exec(select(TeamFocus)).all()),
+        }
+
+
+@pytest.mark.parametrize("intruder", INTRUDERS)
+def test_nobody_but_per_acts_on_karis_season_conversation(bot: Harness, kari: dict[str, Any], intruder: str) -> None:
+    from flows import season
+    from flows.outbox import enqueue as store
+
+    with bot.repo() as repo:
+        hr = repo.person_by_slack(bot.emulator.team_id, "UOLA")
+        assert hr is not None
+        hr.is_admin = True  # an admin of mal, but still only counts; Ola is refused below as the intruder anyway
+        opened = season.open_season(repo, hr, admin_ids=(), template_key="annual", deadline=date(2027, 4, 30),
+                                    selector=season.Selector(), now=bot.clock.now(), hours=WorkingHours(),
+                                    tz="Europe/Oslo")
+        assert isinstance(opened, season.Opened)
+        hr.is_admin = False
+        repo.add(hr)
+        member = next(m for m in season.seasons.members(repo, opened.season.id or 0)
+                      if m.pairing_id == kari["pairing_id"])
+        member.nudge_at = bot.clock.now()
+        repo.add(member)
+        new, _ = season.plan_nudges(repo, bot.clock.now(), WorkingHours())
+        assert new >= 1
+        repo.session.flush()
+        meeting_id = repo.meeting_for(kari["pairing_id"], f"season-{opened.season.id}").id  # type: ignore[union-attr]
+        per = bot_person(bot, repo, "UPER")
+        shared = season.share_focus(repo, per, season.FocusText("Per sitt fokus"), now=bot.clock.now(),
+                                    hours=WorkingHours())
+        assert isinstance(shared, season.Shared)
+        store(repo, shared.planned, bot.clock.now())
+    before = _season_snapshot(bot)
+
+    driver: SlackDriver = bot.d
+    uid = intruder
+    if intruder == "other-workspace":
+        bot.emulator.add_user("UKARI2", "kari-elsewhere")
+        driver = SlackDriver(bot.d.bot_url, SIGNING_SECRET, bot.emulator, team_id="TOTHER")
+        uid = "UKARI2"
+    fake_message = {"type": "message", "channel": f"D{uid}", "ts": "1.000002", "blocks": [{
+        "type": "actions", "block_id": "y", "elements": [
+            {"type": "button", "action_id": a, "value": v, "text": {"type": "plain_text", "text": a}}
+            for a, v in [("season_invite_open", str(meeting_id)), ("focus_open", str(opened.season.id))]]}]}
+
+    def forged(callback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"id": f"VFORGED{callback}", "type": "modal", "callback_id": callback, "private_metadata": "{}",
+                "blocks": blocks, "state": {"values": {}}, "hash": "x", "title": {"type": "plain_text", "text": "x"}}
+
+    from bot.views import season as season_views
+    from flows.i18n import translator
+
+    t = translator("nb")
+    attempts: list[tuple[str, Callable[[], Any]]] = [
+        ("/mal season", lambda: driver.slash_command(uid, "season")),
+        ("/mal season close", lambda: driver.slash_command(uid, "season close")),
+        ("/mal season open", lambda: driver.slash_command(uid, "season open")),
+        ("/mal focus", lambda: driver.slash_command(uid, "focus")),
+        ("season_invite_open", lambda: driver.click(uid, fake_message, "season_invite_open")),
+        ("focus_open", lambda: driver.click(uid, fake_message, "focus_open")),
+        ("season_open_submit", lambda: driver.view_submission(
+            uid, forged("season_open_submit", season_views.open_modal(t, season.annual_templates(),
+                                                                      date(2027, 5, 31), [])["blocks"]),
+            {"template": "annual", "deadline": "2027-05-31", "who": "everyone"})),
+        ("focus_submit", lambda: driver.view_submission(
+            uid, forged("focus_submit", season_views.focus_modal(season.FocusText(), t, 0)["blocks"]),
+            {"focus_areas": "Overtatt"})),
+    ]
+    if intruder == "UMONA":  # Mona leads her own team in the season: sharing her own focus is hers to do
+        attempts = [a for a in attempts if a[0] != "focus_submit"]
+    for name, attempt in attempts:
+        result = attempt()
+        assert result is None or result.status in (200, 404), (name, result.status, result.body)
+    bot.emulator.wait_for(lambda: False, timeout=1.0)
+
+    assert _season_snapshot(bot) == before, "an intruder changed something"
+    seen = everything_seen_by(bot, uid)
+    assert SECRET_ANSWER not in seen and SECRET_ACTION not in seen and "Overtatt" not in seen
+    views = bot.emulator.open_views(uid)
+    assert not any(v.get("callback_id") in ("meeting_invite_submit", "season_open_submit") for v in views)
+    assert "Per sitt fokus" not in json.dumps(views, ensure_ascii=False)  # a manager edits only their own focus

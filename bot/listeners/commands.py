@@ -35,6 +35,11 @@ def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
     if cmd.name == "note":
         _note(ack, cmd, command, context, client)
         return
+    if cmd.name in ("season", "focus"):
+        from bot.listeners import season
+
+        season.handle(ack, command, context, client, cmd)
+        return
     with caller(context, client, command["team_id"], command["user_id"]) as c:
         blocks = answer(c, cmd, client)
     ack(response_type="ephemeral", blocks=blocks, text=_fallback(blocks))

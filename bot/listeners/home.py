@@ -64,8 +64,15 @@ def home_data(c: Caller) -> views.HomeData:
                 upcoming.append((other, m.scheduled_at))
     own = action_flows.list_for(c.repo, c.person, today, c.person)
     own_items = list(own.items) if isinstance(own, action_flows.ActionList) else []
+    from bot.listeners.season import admin_home_blocks
+
     return views.HomeData(
-        c.person, sorted(upcoming, key=lambda u: u[1]), own_items, team_rows(c), c.svc.language(c.person)
+        c.person,
+        sorted(upcoming, key=lambda u: u[1]),
+        own_items,
+        team_rows(c),
+        c.svc.language(c.person),
+        admin=admin_home_blocks(c),
     )
 
 

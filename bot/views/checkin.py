@@ -119,14 +119,23 @@ def nudge(ctx: MeetingContext, t: Translator) -> list[Block]:
     ]
 
 
-def invite_modal(ctx: MeetingContext, t: Translator, origin: dict[str, Any]) -> dict[str, Any]:
+def invite_modal(
+    ctx: MeetingContext,
+    t: Translator,
+    origin: dict[str, Any],
+    *,
+    initial_day: date | None = None,
+    lead: list[Block] | None = None,
+) -> dict[str, Any]:
+    """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is."""
     assert ctx.meeting.window_start is not None
-    start = ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz)))
+    start = initial_day or ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz))).date()
     menu = [option(t._(q.text) if not q.core else "★ " + t._(q.text), q.key) for q in question_menu()]
     blocks: list[Block] = [
         section(t._("1:1 with <@{user}>", user=ctx.employee.slack_user_id)),
+        *(lead or []),
         input_block(
-            "date", t._("Date"), {"type": "datepicker", "action_id": "date", "initial_date": start.date().isoformat()}
+            "date", t._("Date"), {"type": "datepicker", "action_id": "date", "initial_date": start.isoformat()}
         ),
         input_block("time", t._("Time"), {"type": "timepicker", "action_id": "time", "initial_time": "10:00"}),
         input_block("place", t._("Place or link"), text_input("place", max_length=500), optional=True),
@@ -194,8 +203,14 @@ def notes_button(t: Translator, meeting_id: int) -> dict[str, Any]:
 
 
 def invitation(
-    ctx: MeetingContext, t: Translator, carried: list[ActionItem], care_override: str | None = None
+    ctx: MeetingContext,
+    t: Translator,
+    carried: list[ActionItem],
+    care_override: str | None = None,
+    focus: list[Block] | None = None,
 ) -> list[Block]:
+    """``focus``: the team's focus areas shared by the manager in a season, shown before the questions, so the
+    employee prepares from the unit's needs."""
     assert ctx.meeting.id is not None
     mid = str(ctx.meeting.id)
     qs = questions(ctx.meeting)
@@ -207,6 +222,7 @@ def invitation(
             + "\n"
             + _when_where(ctx, t, ctx.employee.tz)
         ),
+        *(focus or []),
     ]
     for n, chunk in enumerate(_chunks(lines, 2800, "\n")):
         blocks.append(section((t._("*Prepare with these questions*") + "\n" if n == 0 else "") + chunk))

@@ -1,11 +1,12 @@
 """App Home: the next 1:1s, one's own open actions, and for managers an overview of the team (counts)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.views.actions import item_blocks
 from bot.views.blocks import Block, actions, button, context, divider, escape, header, option, section, static_select
+from bot.views.season import season_help
 from flows.actions import ActionItem
 from flows.i18n import N_, Translator
 from storage.models import Pairing, Person
@@ -37,6 +38,7 @@ class HomeData:
     own: list[ActionItem]
     team: list[TeamRow]
     language: str
+    admin: list[Block] = field(default_factory=list)  # the season's participation counts, for admins only
 
 
 def cadence_label(cadence: str, t: Translator) -> str:
@@ -87,6 +89,8 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
                     )
                 )
             )
+    if data.admin:
+        blocks += [divider(), *data.admin]
     return {"type": "home", "blocks": blocks[:100]}
 
 
@@ -138,6 +142,7 @@ def help_blocks(t: Translator) -> list[Block]:
                     t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
                     t._("`/mal note [@person]` — your private notes for the next conversation, seen only by you"),
                     t._("`/mal export` — a file with everything mal stores about you"),
+                    *season_help(t),
                     t._("`/mal help` — this help"),
                 ]
             )

@@ -28,6 +28,16 @@ REASONS = {
     "no_pairing": N_("You have no manager or reports in mal yet. An admin imports who reports to whom."),
     "already_evaluated": N_("You have already evaluated this conversation. Thank you!"),
     "inactive_user": N_("{arg} is deactivated in this workspace."),
+    # the annual season
+    "not_admin": N_("Only an admin of mal can do that. Admins see participation counts, never content."),
+    "no_season": N_("No annual season is open for you right now."),
+    "season_already_open": N_("A season with another deadline is already open. Close it first: `/mal season close`."),
+    "deadline_too_soon": N_("The deadline must be at least three weeks from today."),
+    "unknown_template": N_("That conversation cannot be used for a season."),
+    "season_too_soon": N_("Invite at least 7 days ahead, so there is time to prepare. Choose a later date."),
+    "season_after_deadline": N_("That is after the season's deadline. Choose a date on or before the deadline."),
+    "season_usage": N_("Write it like this: `/mal season`, `/mal season open` or `/mal season close`"),
+    "season_who": N_("Choose at least one unit or manager, or choose everyone."),
 }
 
 
