@@ -2,21 +2,24 @@
 
 Per manages Kari, who has prepared, shared and has an open action. They type too much, too little, dates
 gone by, people mal does not know or who have left, and commands that do not exist; a forged modal carries
-what Slack itself would never send. (Broken CSV files for the import are in ``test_import_org.py``.)
+what Slack itself would never send. Broken org files are answered by ``mal-bot import-org`` (more cases in
+``test_import_org.py``, among them 10,000 rows).
 """
 
 import json
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from sqlmodel import select
 
+from bot.cli import main
 from bot.views.blocks import MESSAGE_BLOCKS_MAX, SECTION_MAX
-from storage.models import Action
-from tests.harness import Harness
+from storage.models import Action, Person
+from tests.harness import BOT_TOKEN, Harness
 from tests.story import after, pair, text_of
 from tests.test_privacy import kari, snapshot  # noqa: F401  (the fixture with Kari's prepared 1:1)
 
@@ -178,7 +181,7 @@ def test_a_modal_submitted_with_nothing_filled_in_names_its_first_field(
     assert snapshot(bot) == before
 
 
-def test_dates_gone_by_are_refused_for_invitations_deadlines_and_postponing(
+def test_dates_gone_by_or_unreadable_are_refused_for_invitations_deadlines_and_postponing(
     bot: Harness,
     kari: dict[str, Any],  # noqa: F811
     lang: str,
@@ -195,6 +198,11 @@ def test_dates_gone_by_are_refused_for_invitations_deadlines_and_postponing(
     assert EXPECTED[lang]["past"] in said(bot.d.slash_command("UPER", "add <@UKARI|kari> Kurs innen 01.11.2026"))
     assert EXPECTED[lang]["past"] in said(bot.d.slash_command("UKARI", "away 2026-11-01"))
     assert EXPECTED[lang]["unparseable"] in said(bot.d.slash_command("UKARI", "away en gang snart"))
+    unreadable = {"date": "en gang snart", "time": "10:00"}
+    invite = errors_of(forged_submission(bot, "UPER", views["invite"][1], unreadable))
+    unreadable = {"what_1": "Kurs", "due_1": "en gang snart"}
+    agree = errors_of(forged_submission(bot, "UPER", views["agree"][1], unreadable))
+    assert EXPECTED[lang]["unparseable"] in invite["date"] and EXPECTED[lang]["unparseable"] in agree["due_1"]
     assert snapshot(bot) == before
 
 
@@ -263,3 +271,45 @@ def test_long_actions_with_emoji_and_right_to_left_text_are_kept_whole_and_liste
     home = bot.emulator.home_view("UKARI")
     assert home is not None and len(home["blocks"]) <= 100
     assert len(json.dumps(home, ensure_ascii=False).encode()) < 250_000
+
+
+CSV_ANSWERS = {
+    "nb": ("filen er ikke UTF-8-tekst", "mangler kolonnene employee, manager", "Ingenting ble importert"),
+    "sv": ("filen är inte UTF-8-text", "saknar kolumnerna employee, manager", "Ingenting importerades"),
+}
+
+
+@pytest.mark.parametrize("language", ["nb", "sv"])
+def test_a_broken_org_file_is_explained_and_imports_nothing(
+    bot: Harness,
+    kari: dict[str, Any],  # noqa: F811
+    language: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in [
+        ("DATABASE_URL", bot.database_url),
+        ("SLACK_BOT_TOKEN", BOT_TOKEN),
+        ("SLACK_API_URL", bot.emulator.api_url),
+        ("MAL_LOCALE", language),
+    ]:
+        monkeypatch.setenv(name, value)
+    bot.emulator.add_user("UBJORN", "bjorn", email="bjørn@example.org")
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("employee,manager\nbjørn@example.org,UPER\n".encode("latin-1"))
+    columns = tmp_path / "columns.csv"
+    columns.write_text("name,boss\nUKARI,UPER\n", encoding="utf-8")
+    before = snapshot(bot)
+    with bot.repo() as repo:
+        people = len(repo.session.exec(select(Person)).all())
+    encoding, missing, nothing = CSV_ANSWERS[language]
+    assert main(["import-org", str(latin1)]) == 1
+    out = capsys.readouterr().out
+    assert encoding in out and nothing in out
+    assert main(["import-org", str(columns)]) == 1
+    out = capsys.readouterr().out
+    assert missing in out and nothing in out
+    assert snapshot(bot) == before
+    with bot.repo() as repo:
+        assert len(repo.session.exec(select(Person)).all()) == people

@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, time
 from typing import Any
 
 from slack_bolt import BoltContext, BoltResponse
@@ -63,12 +64,24 @@ def _inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def submission_problems(view: dict[str, Any]) -> dict[str, tuple[str, int]]:
-    """Fields of a submitted modal that no listener should see: text over the field's ``max_length`` (Slack
-    never sends one, a forged request can), or a modal submitted with nothing filled in at all."""
+def _unreadable(entry: dict[str, Any]) -> str | None:
+    """A picked date or time not in the form Slack's pickers give (YYYY-MM-DD, HH:MM)."""
+    for key, parse in (("selected_date", date.fromisoformat), ("selected_time", time.fromisoformat)):
+        value = entry.get(key)
+        if value is not None:
+            try:
+                parse(str(value))
+            except ValueError:
+                return str(value)
+    return None
+
+
+def submission_problems(view: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Fields of a submitted modal that no listener should see: text over the field's ``max_length`` or a date
+    no picker gives (Slack never sends either, a forged request can), or nothing filled in at all."""
     values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
     inputs = _inputs(view)
-    problems: dict[str, tuple[str, int]] = {}
+    problems: dict[str, tuple[str, str]] = {}
     filled = False
     for block_id, by_action in values.items():
         for entry in by_action.values():
@@ -78,14 +91,16 @@ def submission_problems(view: dict[str, Any]) -> dict[str, tuple[str, int]]:
                 declared = inputs.get(block_id, {}).get("max_length") or SLACK_TEXT_INPUT_MAX
                 limit = min(int(declared), SLACK_TEXT_INPUT_MAX)
                 if len(text) > limit:
-                    problems[block_id] = ("too_long_limit", limit)
+                    problems[block_id] = ("too_long_limit", str(limit))
                 filled = filled or bool(text.strip())
+            if (unreadable := _unreadable(entry)) is not None:
+                problems[block_id] = ("date_unparseable", unreadable)
             filled = filled or any(entry.get(k) for k in _FILLED_KEYS) or bool(entry.get("selected_options"))
             filled = filled or bool(entry.get("selected_users") or entry.get("selected_dates"))
     if not filled and not problems:
         first = next(iter(inputs), None) or next(iter(values), None)
         if first is not None:
-            problems[first] = ("empty", 0)
+            problems[first] = ("empty", "")
     return problems
 
 
@@ -97,5 +112,5 @@ def refuse_bad_submissions(body: dict[str, Any], context: BoltContext, next: Cal
     svc = services(context)
     with svc.unit() as repo:
         t = svc.t(repo.person_by_slack(team_of(body), user_of(body)))
-        errors = {block: notice(reason, t, str(limit)) for block, (reason, limit) in problems.items()}
+        errors = {block: notice(reason, t, arg) for block, (reason, arg) in problems.items()}
     return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
