@@ -44,10 +44,10 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
     paused_for: float = 0.0
     for index, row in enumerate(rows):
         assert row.id is not None
-        if svc.clock.now() >= renew_at:  # a slow batch must not outlive its lease and be sent twice
-            renew_at = svc.clock.now() + lease / 2
+        if (current := svc.clock.now()) >= renew_at:  # a slow batch must not outlive its lease: sent twice
             rest = [r.id for r in rows[index:] if r.id is not None]
-            held = outbox.renew(svc.engine, rest, worker, renew_at + lease / 2)
+            held = outbox.renew(svc.engine, rest, worker, current + lease)
+            renew_at = current + lease / 2
         if row.id not in held:
             continue
         if paused_for:
