@@ -37,16 +37,19 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
     worker = worker or worker_id()
     report = DrainReport()
     now = svc.clock.now()
-    rows = outbox.claim(
-        svc.engine,
-        now,
-        worker,
-        limit or svc.settings.mal_outbox_batch,
-        timedelta(seconds=svc.settings.mal_outbox_lease_seconds),
-    )
+    lease = timedelta(seconds=svc.settings.mal_outbox_lease_seconds)
+    rows = outbox.claim(svc.engine, now, worker, limit or svc.settings.mal_outbox_batch, lease)
+    held = {row.id for row in rows if row.id is not None}
+    renew_at = now + lease / 2
     paused: dict[str, float] = {}  # a workspace's rate limit holds up only that workspace's rows
-    for row in rows:
+    for index, row in enumerate(rows):
         assert row.id is not None
+        if (current := svc.clock.now()) >= renew_at:  # a slow batch must not outlive its lease: sent twice
+            rest = [r.id for r in rows[index:] if r.id is not None]
+            held = outbox.renew(svc.engine, rest, worker, current + lease)
+            renew_at = current + lease / 2
+        if row.id not in held:
+            continue
         paused_for = paused.get(row.team_id, 0.0)
         if paused_for:
             outbox.mark_retry(svc.engine, row.id, worker, now + timedelta(seconds=paused_for), "ratelimited")

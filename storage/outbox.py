@@ -79,6 +79,24 @@ def _finish(engine: Engine, row_id: int, worker: str, **values: object) -> bool:
         return got is not None
 
 
+def renew(engine: Engine, row_ids: list[int], worker: str, lease_until: datetime) -> set[int]:
+    """Extend the lease on the rows this worker still holds, before it runs out in the middle of a batch.
+
+    A row whose lease already went to another worker is not returned: sending it too would be a duplicate.
+    """
+    if not row_ids:
+        return set()
+    with Session(engine) as session:
+        rows = session.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.id).in_(row_ids), col(Outbox.status) == "claimed", col(Outbox.claimed_by) == worker)
+            .values(lease_until=lease_until)
+            .returning(col(Outbox.id))
+        ).all()
+        session.commit()
+        return {r[0] for r in rows}
+
+
 def mark_sent(engine: Engine, row_id: int, worker: str, now: datetime, ts: str | None) -> bool:
     return _finish(engine, row_id, worker, status="sent", sent_at=now, slack_ts=ts, lease_until=None)
 

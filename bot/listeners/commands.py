@@ -120,6 +120,8 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str
         employee = _target(c, cmd.user, client)
         if employee is None or not (employee.id == c.person.id or is_nearest_manager(c.repo, c.person, employee)):
             return _say(notice("not_your_report", c.t))
+        if not employee.active:
+            return _say(notice("inactive_user", c.t, f"<@{employee.slack_user_id}>"))
         try:
             split = dates.split_trailing_date(cmd.text, today)
         except dates.DateError as exc:
@@ -158,6 +160,8 @@ def _cadence(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[s
         employee = _target(c, cmd.user, client)
         if employee is None or not (employee.id == c.person.id or is_nearest_manager(c.repo, c.person, employee)):
             return _say(notice("not_your_report", c.t))
+        if not employee.active:
+            return _say(notice("inactive_user", c.t, f"<@{employee.slack_user_id}>"))
     else:
         employee = c.person
     assert employee.id is not None

@@ -1,15 +1,17 @@
 """What every listener does first: find the services, the caller as a person, and their language."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, time
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot import people
 from bot.services import Services
+from bot.views.notices import notice
 from flows.i18n import Translator
 from storage.models import Person
 from storage.repo import Repo
@@ -48,3 +50,67 @@ def caller(context: BoltContext, client: WebClient | None, team_id: str, user_id
     with svc.unit() as repo:
         person = people.ensure(repo, client, team_id, user_id, svc.clock.now())
         yield Caller(repo, person, svc.t(person), svc)
+
+
+SLACK_TEXT_INPUT_MAX = 3000
+_FILLED_KEYS = ("selected_date", "selected_time", "selected_user", "selected_option", "selected_conversation")
+
+
+def _inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        str(b.get("block_id")): b.get("element") or {}
+        for b in view.get("blocks") or []
+        if isinstance(b, dict) and b.get("type") == "input"
+    }
+
+
+def _unreadable(entry: dict[str, Any]) -> str | None:
+    """A picked date or time not in the form Slack's pickers give (YYYY-MM-DD, HH:MM)."""
+    for key, parse in (("selected_date", date.fromisoformat), ("selected_time", time.fromisoformat)):
+        value = entry.get(key)
+        if value is not None:
+            try:
+                parse(str(value))
+            except ValueError:
+                return str(value)
+    return None
+
+
+def submission_problems(view: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Fields of a submitted modal that no listener should see: text over the field's ``max_length`` or a date
+    no picker gives (Slack never sends either, a forged request can), or nothing filled in at all."""
+    values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
+    inputs = _inputs(view)
+    problems: dict[str, tuple[str, str]] = {}
+    filled = False
+    for block_id, by_action in values.items():
+        for entry in by_action.values():
+            entry = entry or {}
+            text = entry.get("value")
+            if isinstance(text, str):
+                declared = inputs.get(block_id, {}).get("max_length") or SLACK_TEXT_INPUT_MAX
+                limit = min(int(declared), SLACK_TEXT_INPUT_MAX)
+                if len(text) > limit:
+                    problems[block_id] = ("too_long_limit", str(limit))
+                filled = filled or bool(text.strip())
+            if (unreadable := _unreadable(entry)) is not None:
+                problems[block_id] = ("date_unparseable", unreadable)
+            filled = filled or any(entry.get(k) for k in _FILLED_KEYS) or bool(entry.get("selected_options"))
+            filled = filled or bool(entry.get("selected_users") or entry.get("selected_dates"))
+    if not filled and not problems:
+        first = next(iter(inputs), None) or next(iter(values), None)
+        if first is not None:
+            problems[first] = ("empty", "")
+    return problems
+
+
+def refuse_bad_submissions(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:
+    """Answer a bad modal submission on the field itself, before any listener or flow sees it."""
+    if body.get("type") != "view_submission" or not (problems := submission_problems(body.get("view") or {})):
+        next()
+        return None
+    svc = services(context)
+    with svc.unit() as repo:
+        t = svc.t(repo.person_by_slack(team_of(body), user_of(body)))
+        errors = {block: notice(reason, t, arg) for block, (reason, arg) in problems.items()}
+    return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})

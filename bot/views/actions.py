@@ -8,6 +8,7 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
+    clip,
     context,
     divider,
     escape,
@@ -24,19 +25,23 @@ from flows.templates import Plan
 from storage.models import Person
 
 PAGE = 15
+# A full page of actions typed at their longest must still fit one message (well under 40,000 characters):
+# the list shows the start of a long text; the whole text stays in the store and in its reminders.
+LIST_WHAT_MAX = 1500
+LIST_GOAL_MAX = 300
 AGREE_ROWS = 3
 
 
 def _line(item: ActionItem, t: Translator, viewer: Person, show_employee: bool) -> str:
     due = t.short_day(item.due)
     when = t._(":warning: *Overdue* since {date}", date=due) if item.overdue else t._("Due {date}", date=due)
-    parts = [f"*{escape(item.what)}*", when]
+    parts = [f"*{clip(escape(item.what), LIST_WHAT_MAX)}*", when]
     if show_employee and item.employee.id != viewer.id:
         parts.append(t._("Conversation with <@{user}>", user=item.employee.slack_user_id))
     if item.owner.id != viewer.id:
         parts.append(t._("Responsible: <@{user}>", user=item.owner.slack_user_id))
     if item.goal:
-        parts.append(t._("Goal: {goal}", goal=escape(item.goal)))
+        parts.append(t._("Goal: {goal}", goal=clip(escape(item.goal), LIST_GOAL_MAX)))
     return "\n".join(parts)
 
 

@@ -10,6 +10,7 @@ REASONS = {
     "past": N_("That date has already passed. Choose a date from today on."),
     "empty": N_("Nothing was filled in."),
     "too_long": N_("That is too long: at most 3000 characters."),
+    "too_long_limit": N_("That is too long: at most {arg} characters."),
     "owner_unknown": N_("The person responsible is not an active user in this workspace."),
     "too_late": N_("The meeting has started, so the preparation can no longer be changed."),
     "unknown_question": N_("One of the chosen questions is not in the question menu."),
