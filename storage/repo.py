@@ -5,7 +5,7 @@ Flows receive a ``Repo`` bound to one session (one unit of work) and never open 
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,14 @@ from storage.models import (
     ProcessedEvent,
     Workspace,
 )
+
+
+def _utc(value: Any) -> datetime | None:
+    """An aggregate's timestamp: SQLite returns it as text without the column's type, PostgreSQL as datetime."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Repo:
@@ -142,6 +150,33 @@ class Repo:
             ).all()
         )
 
+    def meeting_marks(self, pairing_ids: Sequence[int]) -> dict[int, tuple[datetime | None, datetime | None]]:
+        """Per pairing: the last held meeting and the soonest invited one, in one grouped query."""
+        if not pairing_ids:
+            return {}
+        held = sa.func.max(sa.case((col(Meeting.status) == "held", col(Meeting.scheduled_at)), else_=None))
+        coming = sa.func.min(sa.case((col(Meeting.status) == "invited", col(Meeting.scheduled_at)), else_=None))
+        rows = self.session.execute(
+            sa.select(col(Meeting.pairing_id), held, coming)
+            .where(col(Meeting.pairing_id).in_(pairing_ids), col(Meeting.status).in_(("held", "invited")))
+            .group_by(col(Meeting.pairing_id))
+        ).all()
+        return {int(r[0]): (_utc(r[1]), _utc(r[2])) for r in rows}
+
+    def invited_after(self, pairing_ids: Sequence[int], moment: datetime) -> list[Meeting]:
+        """Invited meetings of these pairings still ahead of ``moment``."""
+        if not pairing_ids:
+            return []
+        return list(
+            self.session.exec(
+                select(Meeting).where(
+                    col(Meeting.pairing_id).in_(pairing_ids),
+                    col(Meeting.status) == "invited",
+                    col(Meeting.scheduled_at) > moment,
+                )
+            ).all()
+        )
+
     def meetings_scheduled_between(self, start: datetime, end: datetime) -> list[Meeting]:
         return list(
             self.session.exec(
@@ -204,6 +239,58 @@ class Repo:
                 .order_by(col(Action.due), col(Action.id))
             ).all()
         )
+
+    def _open_scope(self, employee_ids: Sequence[int], owner_id: int | None) -> Any:
+        """Open actions of these employees, plus those ``owner_id`` is responsible for elsewhere.
+
+        Two disjoint selects joined by UNION ALL instead of one OR: each is a range of its own index
+        (employee or owner, status, due), where an OR would make the database read every open action.
+        """
+        parts: list[Any] = []
+        cols: list[Any] = [
+            col(Action.id).label("id"),
+            col(Action.due).label("due"),
+            col(Action.employee_id).label("employee_id"),
+        ]
+        if employee_ids:
+            parts.append(
+                sa.select(*cols).where(col(Action.employee_id).in_(employee_ids), col(Action.status) == "open")
+            )
+        if owner_id is not None:
+            owned = sa.select(*cols).where(col(Action.owner_id) == owner_id, col(Action.status) == "open")
+            if employee_ids:
+                owned = owned.where(col(Action.employee_id).not_in(employee_ids))
+            parts.append(owned)
+        if not parts:
+            parts.append(sa.select(*cols).where(sa.false()))
+        combined: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        return combined.subquery("scope")
+
+    def open_action_stats(
+        self, employee_ids: Sequence[int], owner_id: int | None, today: date
+    ) -> tuple[int, int, set[int]]:
+        """(open, overdue, whose) over the scope, counted by the database rather than by loading the rows."""
+        scope = self._open_scope(employee_ids, owner_id)
+        overdue = sa.func.sum(sa.case((scope.c.due < today, 1), else_=0))
+        rows = self.session.execute(
+            sa.select(scope.c.employee_id, sa.func.count(), overdue).group_by(scope.c.employee_id)
+        ).all()
+        return sum(int(r[1]) for r in rows), sum(int(r[2] or 0) for r in rows), {int(r[0]) for r in rows}
+
+    def open_actions_page(
+        self, employee_ids: Sequence[int], owner_id: int | None, offset: int, limit: int
+    ) -> list[Action]:
+        """One page of the scope in due order (overdue ones come first because they are due earliest)."""
+        scope = self._open_scope(employee_ids, owner_id)
+        ids = list(
+            self.session.execute(
+                sa.select(scope.c.id).order_by(scope.c.due, scope.c.id).offset(offset).limit(limit)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        rows = self.session.exec(select(Action).where(col(Action.id).in_(ids))).all()
+        return sorted(rows, key=lambda a: (a.due, a.id or 0))
 
     def action_counts(self, employee_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
         """(open, overdue) per employee in one query, for overviews that must not load content."""

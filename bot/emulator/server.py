@@ -273,6 +273,8 @@ class SlackEmulator:
 
         self._tokens: dict[str, str | None] = {bot_token: None}
         self._users: dict[str, JSONDict] = {}
+        # DM channel -> its human member, kept as users are added: a post must not scan every user.
+        self._dm_owners: dict[str, str] = {}
         self._channels: dict[str, JSONDict] = {}
         self._opened_dms: set[str] = set()
         self._messages: dict[str, list[JSONDict]] = {}
@@ -475,6 +477,8 @@ class SlackEmulator:
             "locale": locale,
         }
         self._users[user_id] = user
+        if user_id != self.bot_user_id:
+            self._dm_owners.setdefault(self.dm_channel_id(user_id), user_id)
         return user
 
     def deactivate_user(self, user_id: str) -> None:
@@ -508,10 +512,7 @@ class SlackEmulator:
             return dict(channel)
 
     def _dm_owner(self, channel_id: str) -> str | None:
-        for user_id in self._users:
-            if self.dm_channel_id(user_id) == channel_id and user_id != self.bot_user_id:
-                return user_id
-        return None
+        return self._dm_owners.get(channel_id)
 
     def channel_name(self, channel_id: str) -> str:
         with self._lock:
