@@ -897,7 +897,10 @@ class SlackEmulator:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
         http_faults = self._fail_next_http.get(method)
         if http_faults:
-            return http_faults.popleft(), {}, {"ok": False, "error": "internal_error"}
+            status = http_faults.popleft()
+            if status == 429:  # Slack's 429 always says when to come back
+                return status, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
+            return status, {}, {"ok": False, "error": "internal_error"}
         faults = self._fail_next.get(method)
         if faults:
             return 200, {}, {"ok": False, "error": faults.popleft()}
