@@ -304,12 +304,15 @@ class Repo:
         ).all()
         return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
 
-    def actions_needing_reminder(self, horizon: date, limit: int = 1000) -> list[Action]:
+    def actions_needing_reminder(self, today: date, horizon: date, limit: int = 1000) -> list[Action]:
+        """Open actions due from today to ``horizon`` whose reminder is not planned yet: a bounded range of
+        (status, due), so old overdue actions (which get the digest instead) are never read again."""
         return list(
             self.session.exec(
                 select(Action)
                 .where(
                     col(Action.status) == "open",
+                    col(Action.due) >= today,
                     col(Action.due) <= horizon,
                     sa.or_(col(Action.reminder_for_due).is_(None), col(Action.reminder_for_due) != Action.due),
                 )
