@@ -91,18 +91,19 @@ def list_for(
         role = "manager" if employee.id != viewer.id else "employee"
         employee_ids, owner_id = [employee.id], None
     else:
-        reports = repo.reports_of(viewer.id)
+        reports = repo.report_ids(viewer.id)
         report_count = len(reports)
         role = "manager" if reports else "employee"
-        employee_ids, owner_id = [p.employee_id for p in reports] + [viewer.id], viewer.id
-    total, overdue, subjects = repo.open_action_stats(employee_ids, owner_id, today)
+        employee_ids, owner_id = [*reports, viewer.id], viewer.id
+    scope = repo.open_action_scope(employee_ids, owner_id)
+    total, overdue, subjects = repo.open_action_stats(scope, today)
     pages = max(1, -(-total // PAGE))
     if page is None:
-        rows = repo.open_actions_page(employee_ids, owner_id, 0, total) if total else []
+        rows = repo.open_actions_page(scope, 0, total) if total else []
         shown = 0
     else:
         shown = min(max(page, 0), pages - 1)
-        rows = repo.open_actions_page(employee_ids, owner_id, shown * PAGE, PAGE)
+        rows = repo.open_actions_page(scope, shown * PAGE, PAGE)
     return ActionList(
         role=role,
         items=items_of(repo, rows, today),

@@ -101,6 +101,16 @@ class Repo:
             ).all()
         )
 
+    def report_ids(self, manager_id: int) -> list[int]:
+        """The employees a manager has now, without loading their pairings (the `/mal` hot path)."""
+        return list(
+            self.session.execute(
+                sa.select(col(Pairing.employee_id))
+                .where(col(Pairing.manager_id) == manager_id, col(Pairing.ended_at).is_(None))
+                .order_by(col(Pairing.id))
+            ).scalars()
+        )
+
     def active_pairings(self, team_id: str) -> list[Pairing]:
         return list(
             self.session.exec(select(Pairing).where(Pairing.team_id == team_id, col(Pairing.ended_at).is_(None))).all()
@@ -266,22 +276,19 @@ class Repo:
         combined: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
         return combined.subquery("scope")
 
-    def open_action_stats(
-        self, employee_ids: Sequence[int], owner_id: int | None, today: date
-    ) -> tuple[int, int, set[int]]:
-        """(open, overdue, whose) over the scope, counted by the database rather than by loading the rows."""
-        scope = self._open_scope(employee_ids, owner_id)
+    def open_action_scope(self, employee_ids: Sequence[int], owner_id: int | None) -> Any:
+        return self._open_scope(employee_ids, owner_id)
+
+    def open_action_stats(self, scope: Any, today: date) -> tuple[int, int, set[int]]:
+        """(open, overdue, whose) over a scope, counted by the database rather than by loading the rows."""
         overdue = sa.func.sum(sa.case((scope.c.due < today, 1), else_=0))
         rows = self.session.execute(
             sa.select(scope.c.employee_id, sa.func.count(), overdue).group_by(scope.c.employee_id)
         ).all()
         return sum(int(r[1]) for r in rows), sum(int(r[2] or 0) for r in rows), {int(r[0]) for r in rows}
 
-    def open_actions_page(
-        self, employee_ids: Sequence[int], owner_id: int | None, offset: int, limit: int
-    ) -> list[Action]:
-        """One page of the scope in due order (overdue ones come first because they are due earliest)."""
-        scope = self._open_scope(employee_ids, owner_id)
+    def open_actions_page(self, scope: Any, offset: int, limit: int) -> list[Action]:
+        """One page of a scope in due order (overdue ones come first because they are due earliest)."""
         ids = list(
             self.session.execute(
                 sa.select(scope.c.id).order_by(scope.c.due, scope.c.id).offset(offset).limit(limit)
