@@ -33,7 +33,9 @@ def _refresh(
         publish_home(c, client)
         return
     result = answer(c, commands.Command("list", user=user or None), client, page=page)
-    respond(blocks=result, replace_original=True, text=c.t._("Your open actions"))
+    text = c.t._("Your open actions")
+    c.commit()  # the audit row is saved, and the database free, before waiting on Slack
+    respond(blocks=result, replace_original=True, text=text)
 
 
 def on_done(

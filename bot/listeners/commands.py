@@ -85,8 +85,10 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -
         result = actions.list_for(c.repo, c.person, today, employee, page=page)
         if isinstance(result, actions.Refused):
             return _say(notice(result.reason, c.t))
+        blocks = action_views.action_list(result, c.t, c.person)
+        # The write comes last: SQLite has one writer at a time, so nothing else runs while it is held.
         privacy.audit(c.repo, c.person, set(result.subjects), "actions", now)
-        return action_views.action_list(result, c.t, c.person)
+        return blocks
     if cmd.name == "add":
         assert cmd.user is not None
         employee = _target(c, cmd.user, client)
