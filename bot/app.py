@@ -1,6 +1,7 @@
 """Builds the Bolt app from settings: one client, the services in every listener's context, all listeners."""
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -15,6 +16,10 @@ from bot.listeners.common import refuse_bad_submissions
 from bot.services import Services
 
 LISTENER_MODULES = (commands, actions, checkin, home, events, season)
+# Bolt runs listeners on its own pool of 5 threads by default. A listener that waits on Slack (respond,
+# views.publish) holds its thread meanwhile, so with 5 a handful of such clicks made every `/mal` behind
+# them queue past Slack's 3 s; the HTTP server hands over up to 40 requests at a time, so match that.
+LISTENER_THREADS = 40
 
 
 def listener_client(token: str | None, base_url: str) -> WebClient:
@@ -46,6 +51,7 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         oauth_settings=oauth,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="mal-listener"),
     )
     if oauth is not None:
         from bot.oauth import forget_revoked_installations

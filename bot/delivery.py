@@ -8,7 +8,7 @@ import json
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.gateway import SendResult, SlackGateway
 from bot.render import render
@@ -31,6 +31,8 @@ class DrainReport:
     cancelled: int = 0
     dead: int = 0
     errors: list[str] = field(default_factory=list)
+    rate_limited: int = 0
+    paused_until: datetime | None = None  # the moment Slack's last Retry-After runs out
 
 
 def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, limit: int | None = None) -> DrainReport:
@@ -52,7 +54,7 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
             continue
         paused_for = paused.get(row.team_id, 0.0)
         if paused_for:
-            outbox.mark_retry(svc.engine, row.id, worker, now + timedelta(seconds=paused_for), "ratelimited")
+            outbox.mark_deferred(svc.engine, row.id, worker, now + timedelta(seconds=paused_for), "ratelimited")
             report.deferred += 1
             continue
         payload = json.loads(row.payload)
@@ -71,7 +73,7 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
             if not verdict[0] and person is not None:
                 slot = cadence.next_slot(now, person.tz, svc.hours, person.away_until)
                 if slot > now + timedelta(minutes=1):
-                    outbox.mark_retry(svc.engine, row.id, worker, slot, "outside_working_hours")
+                    outbox.mark_deferred(svc.engine, row.id, worker, slot, "outside_working_hours")
                     report.deferred += 1
                     continue
                 rendered = render(repo, svc, row.kind, payload, person, now)
@@ -104,6 +106,13 @@ def _settle(
     if result.outcome == "sent":
         outbox.mark_sent(svc.engine, row_id, worker, now, result.ts)
         report.sent += 1
+    elif result.outcome == "retry" and result.error == "ratelimited":
+        # Slack asked us to wait, nothing failed: the attempt is given back however often this happens.
+        until = now + timedelta(seconds=result.retry_after)
+        outbox.mark_deferred(svc.engine, row_id, worker, until, result.error)
+        report.deferred += 1
+        report.rate_limited += 1
+        report.paused_until = max(report.paused_until or until, until)
     elif result.outcome == "retry" and attempts < MAX_ATTEMPTS:
         backoff = max(result.retry_after, 2.0**attempts)
         outbox.mark_retry(svc.engine, row_id, worker, now + timedelta(seconds=backoff), result.error)

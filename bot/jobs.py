@@ -1,17 +1,21 @@
 """The scheduler's work: plan what is due, then drain the outbox. Run by APScheduler and by `mal-bot tick`."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.delivery import DrainReport, drain
 from bot.gateway import SlackGateway
 from bot.services import Services
 from flows.planner import NUDGE_BATCH, PlanReport, plan
+from storage import outbox
 
 
 @dataclass(frozen=True)
 class TickReport:
     plan: PlanReport
     drain: DrainReport
+    # Set when Slack slowed the drain down: the next tick should run then, not a whole interval later.
+    resume_at: datetime | None = None
 
 
 def tick(svc: Services, gateway: SlackGateway, *, worker: str | None = None, max_batches: int = 100) -> TickReport:
@@ -30,6 +34,18 @@ def tick(svc: Services, gateway: SlackGateway, *, worker: str | None = None, max
         total.cancelled += batch.cancelled
         total.dead += batch.dead
         total.errors += batch.errors
-        if batch.sent + batch.cancelled + batch.dead == 0:
-            break
-    return TickReport(planned, total)
+        total.rate_limited += batch.rate_limited
+        if batch.paused_until is not None:
+            total.paused_until = max(total.paused_until or batch.paused_until, batch.paused_until)
+        if batch.rate_limited or batch.sent + batch.cancelled + batch.dead == 0:
+            break  # Slack said wait: another batch now would only be turned away too
+    return TickReport(planned, total, resume_at(svc, total))
+
+
+def resume_at(svc: Services, report: DrainReport) -> datetime | None:
+    """After a rate-limited drain: the soonest moment a waiting message may go, and not before Slack's
+    Retry-After has run out. None when Slack did not slow this drain down."""
+    if report.paused_until is None:
+        return None
+    soonest = outbox.soonest_pending(svc.engine)
+    return report.paused_until if soonest is None else max(soonest, report.paused_until)

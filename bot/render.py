@@ -108,10 +108,7 @@ def render(
 
 
 def _own(repo: Repo, svc: Services, person: Person) -> list[action_flows.ActionItem]:
-    assert person.id is not None
-    today = svc.today(person)
-    items = action_flows._items(repo, repo.open_actions_owned_by(person.id), today)
-    return list(items)
+    return list(action_flows.owned_by(repo, person, svc.today(person)))
 
 
 # --- the annual season ------------------------------------------------------------------------------------

@@ -21,14 +21,26 @@ class ActionItem:
     owner: Person
 
 
+PAGE = 15
+
+
 @dataclass(frozen=True)
 class ActionList:
-    """What `/mal` and App Home show: ``role`` is 'manager' when the viewer has reports."""
+    """What `/mal` and App Home show: ``role`` is 'manager' when the viewer has reports.
+
+    ``items`` is one page when a page was asked for, else everything; ``total`` and ``overdue_count``
+    always count the whole list, and ``subjects`` are the employees whose actions it holds.
+    """
 
     role: str
     items: tuple[ActionItem, ...]
     report_count: int = 0
     filtered_to: Person | None = None
+    total: int = 0
+    overdue_count: int = 0
+    page: int = 0
+    pages: int = 1
+    subjects: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,8 @@ class Refused:
     reason: str
 
 
-def _items(repo: Repo, actions: list[Action], today: date) -> tuple[ActionItem, ...]:
+def items_of(repo: Repo, actions: list[Action], today: date) -> tuple[ActionItem, ...]:
+    """Actions as shown to people: with both parties loaded, overdue first, then by due date."""
     people = repo.people([a.employee_id for a in actions] + [a.owner_id for a in actions])
     unique = {a.id: a for a in actions if a.id is not None}
     items = [
@@ -55,25 +68,53 @@ def _items(repo: Repo, actions: list[Action], today: date) -> tuple[ActionItem, 
     return tuple(sorted(items, key=lambda i: (not i.overdue, i.due, i.id)))
 
 
-def list_for(repo: Repo, viewer: Person, today: date, employee: Person | None = None) -> ActionList | Refused:
-    """Open actions the viewer may see: of all direct reports for a manager, else their own."""
+def owned_by(repo: Repo, person: Person, today: date) -> tuple[ActionItem, ...]:
+    """Open actions a person is responsible for, whoever they were agreed with (reminders, digests)."""
+    assert person.id is not None
+    return items_of(repo, repo.open_actions_owned_by(person.id), today)
+
+
+def list_for(
+    repo: Repo, viewer: Person, today: date, employee: Person | None = None, page: int | None = None
+) -> ActionList | Refused:
+    """Open actions the viewer may see: of all direct reports for a manager, else their own.
+
+    With ``page`` only that page is read (``PAGE`` actions, the page clamped to the ones that exist);
+    the database orders and counts, so a long history costs no more than a short one.
+    """
     assert viewer.id is not None
+    report_count = 0
     if employee is not None:
         if not can_see_employee(repo, viewer, employee):
             return Refused("not_your_report")
         assert employee.id is not None
-        actions = repo.open_actions_for_employees([employee.id])
-        return ActionList(
-            role="manager" if employee.id != viewer.id else "employee",
-            items=_items(repo, actions, today),
-            filtered_to=employee,
-        )
-    reports = repo.reports_of(viewer.id)
-    own = repo.open_actions_for_employees([viewer.id]) + repo.open_actions_owned_by(viewer.id)
-    if reports:
-        team = repo.open_actions_for_employees([p.employee_id for p in reports])
-        return ActionList(role="manager", items=_items(repo, team + own, today), report_count=len(reports))
-    return ActionList(role="employee", items=_items(repo, own, today))
+        role = "manager" if employee.id != viewer.id else "employee"
+        employee_ids, owner_id = [employee.id], None
+    else:
+        reports = repo.report_ids(viewer.id)
+        report_count = len(reports)
+        role = "manager" if reports else "employee"
+        employee_ids, owner_id = [*reports, viewer.id], viewer.id
+    scope = repo.open_action_scope(employee_ids, owner_id)
+    total, overdue, subjects = repo.open_action_stats(scope, today)
+    pages = max(1, -(-total // PAGE))
+    if page is None:
+        rows = repo.open_actions_page(scope, 0, total) if total else []
+        shown = 0
+    else:
+        shown = min(max(page, 0), pages - 1)
+        rows = repo.open_actions_page(scope, shown * PAGE, PAGE)
+    return ActionList(
+        role=role,
+        items=items_of(repo, rows, today),
+        report_count=report_count,
+        filtered_to=employee,
+        total=total,
+        overdue_count=overdue,
+        page=shown,
+        pages=pages,
+        subjects=frozenset(subjects),
+    )
 
 
 @dataclass(frozen=True)

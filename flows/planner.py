@@ -102,12 +102,12 @@ def _morning(day: object, person: Person, cfg: PlanSettings) -> datetime:
 def _plan_due_reminders(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
     """One reminder per action and due date, two working days before; moving the date plans anew.
 
-    The reminder is stored at once with its future send time; an action already overdue gets none,
-    the weekly digest speaks of it.
+    The reminder is stored at once with its future send time; an action already overdue gets none (and is
+    not read here again), the weekly digest speaks of it.
     """
     today = now.astimezone(ZoneInfo(cfg.tz)).date()
     planned: list[Planned] = []
-    actions = repo.actions_needing_reminder(today + timedelta(days=14))
+    actions = repo.actions_needing_reminder(today, today + timedelta(days=14))
     owners = repo.people([a.owner_id for a in actions])
     for action in actions:
         owner = owners[action.owner_id]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from storage.models import (
@@ -28,8 +29,12 @@ REMOVED = ""
 def audit(repo: Repo, actor: Person, subjects: set[int], what: str, now: datetime) -> None:
     """Record that ``actor`` saw content about each of ``subjects`` (never about themselves)."""
     assert actor.id is not None
-    for subject in sorted(subjects - {actor.id}):
-        repo.add(AuditLog(team_id=actor.team_id, actor_id=actor.id, subject_id=subject, what=what, at=now))
+    rows = [
+        {"team_id": actor.team_id, "actor_id": actor.id, "subject_id": s, "what": what, "at": now}
+        for s in sorted(subjects - {actor.id})
+    ]
+    if rows:  # one statement for a whole team: a manager's listing must not cost a write per report
+        repo.session.connection().execute(sa.insert(AuditLog.__table__), rows)  # type: ignore[attr-defined]
 
 
 def _iso(value: object) -> object:

@@ -83,6 +83,9 @@ class Person(SQLModel, table=True):
 class Pairing(SQLModel, table=True):
     """A manager and one direct report; ended (not deleted) when the employee changes manager."""
 
+    # The tick asks for active pairs whose nudge is due: one range of this index, however many pairs exist.
+    __table_args__ = (sa.Index("ix_pairing_ended_nudge", "ended_at", "nudge_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     manager_id: int = Field(foreign_key="person.id", index=True)
@@ -92,18 +95,22 @@ class Pairing(SQLModel, table=True):
     paused: bool = False
     anchor: date | None = None
     next_window_at: datetime | None = utc_column()
-    nudge_at: datetime | None = utc_column(index=True)
+    nudge_at: datetime | None = utc_column()
     created_at: datetime | None = utc_column()
-    ended_at: datetime | None = utc_column(index=True)
+    ended_at: datetime | None = utc_column()
 
 
 class Meeting(SQLModel, table=True):
     """One conversation of a pairing in one period (the cadence window)."""
 
-    __table_args__ = (sa.UniqueConstraint("pairing_id", "period"),)
+    __table_args__ = (
+        sa.UniqueConstraint("pairing_id", "period"),
+        # A team's last and next meetings are read per pair and status.
+        sa.Index("ix_meeting_pairing_status", "pairing_id", "status", "scheduled_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    pairing_id: int = Field(foreign_key="pairing.id", index=True)
+    pairing_id: int = Field(foreign_key="pairing.id")
     period: str = Field(max_length=32)
     template: str = Field(default="monthly", max_length=64)
     window_start: datetime | None = utc_column()
@@ -132,7 +139,7 @@ class PrepAnswer(SQLModel, table=True):
     text: str = Field(default="", max_length=3000)
     # A rated or chosen question keeps the step key (or the choice) here and its reason in ``text``.
     choice: str | None = Field(default=None, max_length=200)
-    updated_at: datetime | None = utc_column()
+    updated_at: datetime | None = utc_column(index=True)
 
 
 class PrivateNote(SQLModel, table=True):
@@ -155,16 +162,24 @@ class PrivateNote(SQLModel, table=True):
 class Action(SQLModel, table=True):
     """Something agreed: what, who, by when; the row of 000's development plan."""
 
+    # Open actions are read by employee or owner in due order (`/mal`, one page at a time) and by due date
+    # alone (the tick's reminders and digests); each read is one range of one of these.
+    __table_args__ = (
+        sa.Index("ix_action_employee_status_due", "employee_id", "status", "due"),
+        sa.Index("ix_action_owner_status_due", "owner_id", "status", "due"),
+        sa.Index("ix_action_status_due", "status", "due"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
-    employee_id: int = Field(foreign_key="person.id", index=True)
-    owner_id: int = Field(foreign_key="person.id", index=True)
+    employee_id: int = Field(foreign_key="person.id")
+    owner_id: int = Field(foreign_key="person.id")
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
     goal: str | None = Field(default=None, max_length=500)
     what: str = Field(max_length=3000)
     follow_up: str | None = Field(default=None, max_length=500)
     due: date = Field(index=True)
-    status: str = Field(default="open", max_length=16, index=True)
+    status: str = Field(default="open", max_length=16)
     reminder_for_due: date | None = None
     created_by: int = Field(foreign_key="person.id")
     created_at: datetime | None = utc_column()
@@ -193,7 +208,7 @@ class Evaluation(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     person_id: int = Field(foreign_key="person.id")
     answers: str = Field(default="{}", max_length=10000)
-    created_at: datetime | None = utc_column()
+    created_at: datetime | None = utc_column(index=True)
 
 
 class Outbox(SQLModel, table=True):

@@ -5,7 +5,7 @@ claimed again. A message is therefore sent twice only when a worker dies between
 ``mark_sent`` — the window the reliability tests measure.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -112,6 +112,37 @@ def mark_retry(engine: Engine, row_id: int, worker: str, not_before: datetime, e
         claimed_by=None,
         lease_until=None,
     )
+
+
+def mark_deferred(engine: Engine, row_id: int, worker: str, not_before: datetime, reason: str) -> bool:
+    """Back to the queue without using up an attempt: a rate limit or working hours mean "later", not "failed".
+
+    The claim counted an attempt; it is given back, so a message Slack keeps slowing down is never
+    given up on for that alone.
+    """
+    return _finish(
+        engine,
+        row_id,
+        worker,
+        status="pending",
+        not_before=not_before,
+        error=reason[:500],
+        claimed_by=None,
+        lease_until=None,
+        attempts=sa.case((col(Outbox.attempts) > 0, col(Outbox.attempts) - 1), else_=0),
+    )
+
+
+def soonest_pending(engine: Engine) -> datetime | None:
+    """When the earliest waiting message may go: the moment the next tick has work again."""
+    with Session(engine) as session:
+        value = session.execute(
+            sa.select(sa.func.min(col(Outbox.not_before))).where(col(Outbox.status) == "pending")
+        ).scalar()
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def mark_final(engine: Engine, row_id: int, worker: str, status: str, error: str) -> bool:

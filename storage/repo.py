@@ -5,7 +5,7 @@ Flows receive a ``Repo`` bound to one session (one unit of work) and never open 
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,14 @@ from storage.models import (
     ProcessedEvent,
     Workspace,
 )
+
+
+def _utc(value: Any) -> datetime | None:
+    """An aggregate's timestamp: SQLite returns it as text without the column's type, PostgreSQL as datetime."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Repo:
@@ -105,6 +113,16 @@ class Repo:
             ).all()
         )
 
+    def report_ids(self, manager_id: int) -> list[int]:
+        """The employees a manager has now, without loading their pairings (the `/mal` hot path)."""
+        return list(
+            self.session.execute(
+                sa.select(col(Pairing.employee_id))
+                .where(col(Pairing.manager_id) == manager_id, col(Pairing.ended_at).is_(None))
+                .order_by(col(Pairing.id))
+            ).scalars()
+        )
+
     def active_pairings(self, team_id: str) -> list[Pairing]:
         return list(
             self.session.exec(select(Pairing).where(Pairing.team_id == team_id, col(Pairing.ended_at).is_(None))).all()
@@ -151,6 +169,33 @@ class Repo:
         return list(
             self.session.exec(
                 select(Meeting).where(col(Meeting.pairing_id).in_(pairing_ids)).order_by(col(Meeting.id))
+            ).all()
+        )
+
+    def meeting_marks(self, pairing_ids: Sequence[int]) -> dict[int, tuple[datetime | None, datetime | None]]:
+        """Per pairing: the last held meeting and the soonest invited one, in one grouped query."""
+        if not pairing_ids:
+            return {}
+        held = sa.func.max(sa.case((col(Meeting.status) == "held", col(Meeting.scheduled_at)), else_=None))
+        coming = sa.func.min(sa.case((col(Meeting.status) == "invited", col(Meeting.scheduled_at)), else_=None))
+        rows = self.session.execute(
+            sa.select(col(Meeting.pairing_id), held, coming)
+            .where(col(Meeting.pairing_id).in_(pairing_ids), col(Meeting.status).in_(("held", "invited")))
+            .group_by(col(Meeting.pairing_id))
+        ).all()
+        return {int(r[0]): (_utc(r[1]), _utc(r[2])) for r in rows}
+
+    def invited_after(self, pairing_ids: Sequence[int], moment: datetime) -> list[Meeting]:
+        """Invited meetings of these pairings still ahead of ``moment``."""
+        if not pairing_ids:
+            return []
+        return list(
+            self.session.exec(
+                select(Meeting).where(
+                    col(Meeting.pairing_id).in_(pairing_ids),
+                    col(Meeting.status) == "invited",
+                    col(Meeting.scheduled_at) > moment,
+                )
             ).all()
         )
 
@@ -244,6 +289,55 @@ class Repo:
             ).all()
         )
 
+    def _open_scope(self, employee_ids: Sequence[int], owner_id: int | None) -> Any:
+        """Open actions of these employees, plus those ``owner_id`` is responsible for elsewhere.
+
+        Two disjoint selects joined by UNION ALL instead of one OR: each is a range of its own index
+        (employee or owner, status, due), where an OR would make the database read every open action.
+        """
+        parts: list[Any] = []
+        cols: list[Any] = [
+            col(Action.id).label("id"),
+            col(Action.due).label("due"),
+            col(Action.employee_id).label("employee_id"),
+        ]
+        if employee_ids:
+            parts.append(
+                sa.select(*cols).where(col(Action.employee_id).in_(employee_ids), col(Action.status) == "open")
+            )
+        if owner_id is not None:
+            owned = sa.select(*cols).where(col(Action.owner_id) == owner_id, col(Action.status) == "open")
+            if employee_ids:
+                owned = owned.where(col(Action.employee_id).not_in(employee_ids))
+            parts.append(owned)
+        if not parts:
+            parts.append(sa.select(*cols).where(sa.false()))
+        combined: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        return combined.subquery("scope")
+
+    def open_action_scope(self, employee_ids: Sequence[int], owner_id: int | None) -> Any:
+        return self._open_scope(employee_ids, owner_id)
+
+    def open_action_stats(self, scope: Any, today: date) -> tuple[int, int, set[int]]:
+        """(open, overdue, whose) over a scope, counted by the database rather than by loading the rows."""
+        overdue = sa.func.sum(sa.case((scope.c.due < today, 1), else_=0))
+        rows = self.session.execute(
+            sa.select(scope.c.employee_id, sa.func.count(), overdue).group_by(scope.c.employee_id)
+        ).all()
+        return sum(int(r[1]) for r in rows), sum(int(r[2] or 0) for r in rows), {int(r[0]) for r in rows}
+
+    def open_actions_page(self, scope: Any, offset: int, limit: int) -> list[Action]:
+        """One page of a scope in due order (overdue ones come first because they are due earliest)."""
+        ids = list(
+            self.session.execute(
+                sa.select(scope.c.id).order_by(scope.c.due, scope.c.id).offset(offset).limit(limit)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        rows = self.session.exec(select(Action).where(col(Action.id).in_(ids))).all()
+        return sorted(rows, key=lambda a: (a.due, a.id or 0))
+
     def action_counts(self, employee_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
         """(open, overdue) per employee in one query, for overviews that must not load content."""
         if not employee_ids:
@@ -256,12 +350,15 @@ class Repo:
         ).all()
         return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
 
-    def actions_needing_reminder(self, horizon: date, limit: int = 1000) -> list[Action]:
+    def actions_needing_reminder(self, today: date, horizon: date, limit: int = 1000) -> list[Action]:
+        """Open actions due from today to ``horizon`` whose reminder is not planned yet: a bounded range of
+        (status, due), so old overdue actions (which get the digest instead) are never read again."""
         return list(
             self.session.exec(
                 select(Action)
                 .where(
                     col(Action.status) == "open",
+                    col(Action.due) >= today,
                     col(Action.due) <= horizon,
                     sa.or_(col(Action.reminder_for_due).is_(None), col(Action.reminder_for_due) != Action.due),
                 )

@@ -1,7 +1,8 @@
 """`/mal` as people type it: adding actions with dates in their language, bad input answered clearly,
 long lists paged within Slack's limits, the team view, cadence and absence, and App Home."""
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -207,6 +208,48 @@ def _outbox_keys(team: Harness) -> list[str]:
 
     with team.repo() as repo:
         return [o.key for o in repo.session.exec(select(Outbox)).all()]
+
+
+def test_paging_through_a_long_team_list_shows_overdue_first_and_counts_everything(team: Harness) -> None:
+    pair(team, "UJOHN", "UOLA")  # Ola is not Per's report: Per is responsible for one of her actions all the same
+    per, kari, john, ola = (team.person(u) for u in ("UPER", "UKARI", "UJOHN", "UOLA"))
+    start = date(2026, 11, 23)
+    planned: list[tuple[date, str]] = []
+    with team.repo() as repo:
+        for n in range(34):
+            employee = (kari, john, ola)[n % 3] if n < 33 else kari
+            owner = per if employee is ola else employee
+            due = start + timedelta(days=(n * 7) % 31)
+            status = "done" if n in (4, 9) else "open"
+            repo.add(Action(team_id=per.team_id, employee_id=employee.id or 0, owner_id=owner.id or 0,
+                            what=f"Punkt-{n:02d}", due=due, status=status, created_by=per.id or 0))
+            if status == "open" and (employee is not ola or owner is per):
+                planned.append((due, f"Punkt-{n:02d}"))
+        repo.add(Action(team_id=per.team_id, employee_id=ola.id or 0, owner_id=ola.id or 0,
+                        what="Punkt-ola-alene", due=start, created_by=ola.id or 0))
+    team.clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
+    today = date(2026, 12, 5)
+    expected = [what for _, what in sorted(planned, key=lambda p: (p[0], int(p[1][-2:])))]
+    overdue = sum(1 for due, _ in planned if due < today)
+    assert len(expected) > 2 * 15 and 0 < overdue < len(expected)
+
+    first = team.d.slash_command("UPER", "")
+    pages = [shown(first)]
+    message = team.emulator.ephemerals("UPER")[-1]
+    for n in (2, 3):
+        before = len(team.emulator.response_url_posts())
+        team.d.click("UPER", message, "actions_page_next")
+        settle(team, lambda before=before: len(team.emulator.response_url_posts()) > before, f"no page {n}")
+        pages.append(text_of(team.emulator.response_url_posts()[-1]))
+        message = team.emulator.ephemerals("UPER")[-1]  # the ephemeral as it now reads, with its own buttons
+
+    seen = [re.findall(r"Punkt-\d\d", page) for page in pages]
+    assert [len(s) for s in seen] == [15, 15, len(expected) - 30]
+    assert [what for s in seen for what in s] == expected  # overdue (earliest) first, then by due date
+    for n, page in enumerate(pages, start=1):
+        assert f"{len(expected)} åpne tiltak · {overdue} forfalte" in page
+        assert f"Side {n} av 3" in page
+    assert "Punkt-ola-alene" not in " ".join(pages)
 
 
 def test_a_new_persons_parallel_first_requests_make_one_person_and_both_are_answered(bot: Harness) -> None:

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.delivery import drain
+from bot.delivery import MAX_ATTEMPTS, drain
+from bot.scheduler import JOB_ID, start_scheduler
 from storage import outbox
 from storage.models import Outbox, Workspace
 from tests.harness import Harness
@@ -47,6 +48,42 @@ def test_rate_limited_fan_out_defers_and_delivers_each_message_once(bot: Harness
     assert bot.emulator.rate_limited_count("chat.postMessage") > 0
     assert all(r.status == "sent" for r in rows(bot))
     assert [nudges_received(bot, m) for m in managers] == [1] * 30
+
+
+def test_a_message_slack_rate_limits_more_often_than_the_attempt_limit_is_still_delivered(bot: Harness) -> None:
+    (manager,) = managers_with_one_report(bot, 1)
+    bot.emulator.fail_next_http("chat.postMessage", status=429, times=MAX_ATTEMPTS + 3)
+    for _ in range(MAX_ATTEMPTS + 3):
+        report = bot.tick()
+        assert report.drain.rate_limited == 1 and report.drain.dead == 0
+        (row,) = rows(bot)
+        assert row.status == "pending" and row.attempts == 0  # waiting for Slack is not a failed attempt
+        bot.clock.advance(timedelta(seconds=2))
+    bot.tick()
+    (row,) = rows(bot)
+    assert row.status == "sent" and row.attempts == 1
+    assert nudges_received(bot, manager) == 1
+
+
+def test_after_a_rate_limited_drain_the_next_tick_is_due_when_the_soonest_message_may_go(bot: Harness) -> None:
+    managers_with_one_report(bot, 3)
+    bot.emulator.set_rate_limit("chat.postMessage", 1, per_seconds=45)
+    assert bot.svc is not None
+    scheduler = start_scheduler(bot.svc, bot.gateway, every_seconds=3600)
+    try:
+        job = scheduler.get_job(JOB_ID)
+        # The first tick runs at once: one nudge goes, Slack turns the next away for 45 s.
+        for _ in range(200):  # the scheduler's thread moves the job after the emulator has answered
+            if job.next_run_time < datetime.now(UTC) + timedelta(minutes=5):
+                break
+            bot.emulator.wait_for(lambda: False, timeout=0.05)
+        wait = (job.next_run_time - datetime.now(UTC)).total_seconds()
+        assert 30 < wait <= 45  # not the hour of the interval
+    finally:
+        scheduler.shutdown(wait=True)
+    assert bot.emulator.rate_limited_count("chat.postMessage") == 1
+    waiting = sorted(r.not_before for r in rows(bot) if r.status == "pending" and r.not_before is not None)
+    assert len(waiting) == 2 and waiting[0] == bot.clock.now() + timedelta(seconds=45)  # Slack's Retry-After
 
 
 def test_server_errors_are_retried_with_backoff_until_sent(bot: Harness) -> None:

@@ -186,3 +186,29 @@ def test_cli_migrate_then_tick_runs(tmp_path: Path, emulator: Any) -> None:
     )
     assert tick_proc.returncode == 0, tick_proc.stderr
     assert "Planned 0 messages" in tick_proc.stdout
+
+
+def test_the_index_migration_goes_up_and_down_and_matches_the_models(database_url: str) -> None:
+    """Runs on SQLite, and on PostgreSQL when the suite is pointed at one."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.db import metadata
+
+    engine = make_engine(database_url)
+
+    def action_indexes() -> set[str]:
+        return {str(i["name"]) for i in sa.inspect(engine).get_indexes("action")}
+
+    try:
+        composite = {"ix_action_employee_status_due", "ix_action_owner_status_due", "ix_action_status_due"}
+        assert composite <= action_indexes() and "ix_action_status" not in action_indexes()
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata()) == []
+        downgrade(engine, "0002")
+        assert not composite & action_indexes() and "ix_action_status" in action_indexes()
+        migrate(engine)
+        assert composite <= action_indexes()
+        assert "ix_pairing_ended_nudge" in {str(i["name"]) for i in sa.inspect(engine).get_indexes("pairing")}
+    finally:
+        engine.dispose()

@@ -292,6 +292,8 @@ class SlackEmulator:
         self._oauth_codes: dict[str, _OAuthCode] = {}
         self._rate_clock: Callable[[], float] = rate_clock or time.monotonic
         self._users: dict[str, JSONDict] = {}
+        # DM channel -> its human member, kept as users are added: a post must not scan every user.
+        self._dm_owners: dict[str, str] = {}
         self._channels: dict[str, JSONDict] = {}
         self._opened_dms: set[str] = set()
         self._messages: dict[str, list[JSONDict]] = {}
@@ -500,6 +502,8 @@ class SlackEmulator:
             "locale": locale,
         }
         self._users[user_id] = user
+        if user_id != self.bot_user_id:
+            self._dm_owners.setdefault(self.dm_channel_id(user_id), user_id)
         return user
 
     def deactivate_user(self, user_id: str) -> None:
@@ -533,10 +537,7 @@ class SlackEmulator:
             return dict(channel)
 
     def _dm_owner(self, channel_id: str) -> str | None:
-        for user_id in self._users:
-            if self.dm_channel_id(user_id) == channel_id and user_id != self.bot_user_id:
-                return user_id
-        return None
+        return self._dm_owners.get(channel_id)
 
     def channel_name(self, channel_id: str) -> str:
         with self._lock:
@@ -1043,7 +1044,10 @@ class SlackEmulator:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
         http_faults = self._fail_next_http.get(method)
         if http_faults:
-            return http_faults.popleft(), {}, {"ok": False, "error": "internal_error"}
+            status = http_faults.popleft()
+            if status == 429:  # Slack's 429 always says when to come back
+                return status, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
+            return status, {}, {"ok": False, "error": "internal_error"}
         faults = self._fail_next.get(method)
         if faults:
             return 200, {}, {"ok": False, "error": faults.popleft()}

@@ -32,14 +32,10 @@ def _refresh(
     if (body.get("container") or {}).get("type") == "view" or (body.get("view") or {}).get("type") == "home":
         publish_home(c, client)
         return
-    cmd = commands.Command("list", user=user or None)
-    result = answer(c, cmd, client)
-    if page:
-        target = c.repo.person_by_slack(c.person.team_id, user) if user else None
-        listing = actions.list_for(c.repo, c.person, c.svc.today(c.person), target)
-        if isinstance(listing, actions.ActionList):
-            result = views.action_list(listing, c.t, c.person, page)
-    respond(blocks=result, replace_original=True, text=c.t._("Your open actions"))
+    result = answer(c, commands.Command("list", user=user or None), client, page=page)
+    text = c.t._("Your open actions")
+    c.commit()  # the audit row is saved, and the database free, before waiting on Slack
+    respond(blocks=result, replace_original=True, text=text)
 
 
 def on_done(

@@ -97,7 +97,7 @@ def _target(c: Caller, user_id: str, client: WebClient) -> Person | None:
     return person
 
 
-def answer(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str, Any]]:
+def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -> list[dict[str, Any]]:
     today = c.svc.today(c.person)
     now = c.svc.clock.now()
     if cmd.name == "error":
@@ -110,11 +110,13 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str
             employee = _target(c, cmd.user, client)
             if employee is None:
                 return _say(notice("not_your_report", c.t))
-        result = actions.list_for(c.repo, c.person, today, employee)
+        result = actions.list_for(c.repo, c.person, today, employee, page=page)
         if isinstance(result, actions.Refused):
             return _say(notice(result.reason, c.t))
-        privacy.audit(c.repo, c.person, {i.employee.id for i in result.items if i.employee.id}, "actions", now)
-        return action_views.action_list(result, c.t, c.person)
+        blocks = action_views.action_list(result, c.t, c.person)
+        # The write comes last: SQLite has one writer at a time, so nothing else runs while it is held.
+        privacy.audit(c.repo, c.person, set(result.subjects), "actions", now)
+        return blocks
     if cmd.name == "add":
         assert cmd.user is not None
         employee = _target(c, cmd.user, client)

@@ -12,7 +12,6 @@ from flows import actions as action_flows
 from flows.cadence import CADENCES
 from flows.i18n import LANGUAGES
 from flows.pairings import schedule
-from storage.models import Meeting
 
 
 def register(app: App) -> None:
@@ -28,21 +27,12 @@ def team_rows(c: Caller) -> list[views.TeamRow]:
     ids = [p.employee_id for p in pairings]
     people = c.repo.people(ids)
     counts = c.repo.action_counts(ids, c.svc.today(c.person))
-    meetings = c.repo.meetings_of_pairings([p.id for p in pairings if p.id is not None])
-    by_pair: dict[int, list[Meeting]] = {}
-    for m in meetings:
-        by_pair.setdefault(m.pairing_id, []).append(m)
+    marks = c.repo.meeting_marks([p.id for p in pairings if p.id is not None])
     rows = []
     for p in pairings:
-        ms = by_pair.get(p.id or 0, [])
-        held = [m.scheduled_at for m in ms if m.status == "held" and m.scheduled_at]
-        coming = [m.scheduled_at for m in ms if m.status == "invited" and m.scheduled_at]
-        nxt = min(coming) if coming else p.next_window_at
-        rows.append(
-            views.TeamRow(
-                p, people[p.employee_id], max(held) if held else None, nxt, *counts.get(p.employee_id, (0, 0))
-            )
-        )
+        last_held, next_invited = marks.get(p.id or 0, (None, None))
+        nxt = next_invited or p.next_window_at
+        rows.append(views.TeamRow(p, people[p.employee_id], last_held, nxt, *counts.get(p.employee_id, (0, 0))))
     return rows
 
 
@@ -52,17 +42,20 @@ def home_data(c: Caller) -> views.HomeData:
     upcoming = []
     own_pair = c.repo.active_pairing_of(c.person.id)
     pairs = ([own_pair] if own_pair else []) + c.repo.reports_of(c.person.id)
-    meetings = c.repo.meetings_of_pairings([p.id for p in pairs if p.id is not None])
-    pair_by_id = {p.id: p for p in pairs}
     now = c.svc.clock.now()
+    meetings = c.repo.invited_after([p.id for p in pairs if p.id is not None], now)
+    pair_by_id = {p.id: p for p in pairs}
+    other_of = {
+        m.id: (pair.manager_id if pair.employee_id == c.person.id else pair.employee_id)
+        for m in meetings
+        for pair in [pair_by_id[m.pairing_id]]
+    }
+    others = c.repo.people(list(other_of.values()))
     for m in meetings:
-        if m.status == "invited" and m.scheduled_at and m.scheduled_at > now:
-            pair = pair_by_id[m.pairing_id]
-            other_id = pair.manager_id if pair.employee_id == c.person.id else pair.employee_id
-            other = c.repo.person(other_id)
-            if other is not None:
-                upcoming.append((other, m.scheduled_at))
-    own = action_flows.list_for(c.repo, c.person, today, c.person)
+        other = others.get(other_of[m.id])
+        if other is not None and m.scheduled_at is not None:
+            upcoming.append((other, m.scheduled_at))
+    own = action_flows.list_for(c.repo, c.person, today, c.person, page=0)  # the tab shows the first page
     own_items = list(own.items) if isinstance(own, action_flows.ActionList) else []
     from bot.listeners.season import admin_home_blocks
 

@@ -19,12 +19,11 @@ from bot.views.blocks import (
     section,
     text_input,
 )
-from flows.actions import ActionItem, ActionList
+from flows.actions import PAGE, ActionItem, ActionList
 from flows.i18n import Translator
 from flows.templates import Plan
 from storage.models import Person
 
-PAGE = 15
 # A full page of actions typed at their longest must still fit one message (well under 40,000 characters):
 # the list shows the start of a long text; the whole text stays in the store and in its reminders.
 LIST_WHAT_MAX = 1500
@@ -58,8 +57,8 @@ def item_blocks(item: ActionItem, t: Translator, viewer: Person, show_employee: 
     ]
 
 
-def action_list(result: ActionList, t: Translator, viewer: Person, page: int = 0) -> list[Block]:
-    """The `/mal` answer: at most PAGE actions (two blocks each), so a page stays within 50 blocks."""
+def action_list(result: ActionList, t: Translator, viewer: Person) -> list[Block]:
+    """The `/mal` answer: one page of at most PAGE actions (two blocks each), so it stays within 50 blocks."""
     if result.filtered_to is not None and result.filtered_to.id != viewer.id:
         title = t._("Open actions from your conversations with {name}", name=result.filtered_to.name)
     elif result.role == "manager":
@@ -70,15 +69,13 @@ def action_list(result: ActionList, t: Translator, viewer: Person, page: int = 0
     if not result.items:
         blocks.append(section(t._("No open actions. :white_check_mark:")))
         return blocks
-    overdue = sum(1 for i in result.items if i.overdue)
-    summary = t.ngettext("{n} open action", "{n} open actions", len(result.items))
-    if overdue:
-        summary += " · " + t.ngettext("{n} overdue", "{n} overdue", overdue)
+    summary = t.ngettext("{n} open action", "{n} open actions", result.total)
+    if result.overdue_count:
+        summary += " · " + t.ngettext("{n} overdue", "{n} overdue", result.overdue_count)
     blocks.append(context(summary))
-    pages = max(1, -(-len(result.items) // PAGE))
-    page = min(max(page, 0), pages - 1)
+    page, pages = result.page, result.pages
     show_employee = result.role == "manager"
-    for item in result.items[page * PAGE : (page + 1) * PAGE]:
+    for item in result.items[:PAGE]:
         blocks.extend(item_blocks(item, t, viewer, show_employee))
     if pages > 1:
         nav = []

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 import bot.jobs
 from bot.gateway import SlackGateway, bulk_client
 from bot.jobs import tick
+from bot.scheduler import MIN_DELAY
 from bot.services import Services
 from bot.settings import Settings
 from flows.clock import ManualClock
@@ -168,9 +169,14 @@ def deliver(url: str, n: int, scale: float | None, deadline: float) -> Delivery:
                     progress(f"fan-out: gave up after {deadline:.0f} s with {waiting} waiting")
                     break
                 if interval:
-                    # APScheduler skips a run that falls while the tick still runs: the next is on the grid.
+                    # APScheduler skips a run that falls while the tick still runs: the next is on the grid,
+                    # unless Slack slowed the drain down and the scheduler moved the tick to when it may go on.
                     elapsed = time.perf_counter() - t0
-                    time.sleep(math.ceil(elapsed / interval + 1e-9) * interval - elapsed)
+                    pause = math.ceil(elapsed / interval + 1e-9) * interval - elapsed
+                    if report.resume_at is not None:
+                        wait = max(report.resume_at - clock.now(), MIN_DELAY).total_seconds() / factor
+                        pause = min(pause, wait)
+                    time.sleep(pause)
             result.wall = time.perf_counter() - t0
         result.plan, result.drain = parts.plan, parts.drain
         result.statuses = outbox.counts(svc.engine)
@@ -260,7 +266,7 @@ def run(new_database: NewDatabase, size: Size, label: str, scale: float | None =
         f"{WORKSPACE_PER_MINUTE} per scaled minute); it tends to {WORKSPACE_PER_MINUTE}/min for long runs.",
         f"The first tick planned {free.first_tick_planned:,} of {n:,}. Without a limit the ticks run back to back; "
         f"with limits every {60 / limited.scale:.1f} s (the 60 s interval in scaled time), as the scheduler runs "
-        "them.",
+        "them, or sooner when a drain was rate-limited: then at the soonest moment a waiting message may go.",
         f"Time is compressed only as far as mal keeps up (allowed rate at most half the ceiling), so the limited run "
         f"sends {n_limited:,} messages, about {size.fanout_limited_seconds:.0f} s of wall time and "
         f"{n_limited / WORKSPACE_PER_MINUTE:.1f} of Slack's minute windows.",
