@@ -193,7 +193,7 @@ def test_the_index_migration_goes_up_and_down_and_matches_the_models(database_ur
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from storage.db import metadata
+    from storage.db import include_name, metadata
 
     engine = make_engine(database_url)
 
@@ -204,7 +204,7 @@ def test_the_index_migration_goes_up_and_down_and_matches_the_models(database_ur
         composite = {"ix_action_employee_status_due", "ix_action_owner_status_due", "ix_action_status_due"}
         assert composite <= action_indexes() and "ix_action_status" not in action_indexes()
         with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), metadata()) == []
+            assert compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), metadata()) == []
         downgrade(engine, "0002")
         assert not composite & action_indexes() and "ix_action_status" in action_indexes()
         migrate(engine)

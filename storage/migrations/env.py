@@ -1,23 +1,13 @@
 """Alembic environment: runs against the engine handed over by ``storage.db.migrate``."""
 
 from alembic import context
-from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401
+from storage.db import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
-
-# slack-sdk's OAuth stores own these tables (migration 0004); they are not SQLModel models.
-SLACK_STORE_TABLES = frozenset({"slack_installations", "slack_bots", "slack_oauth_states"})
-
-
-def include_name(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
-    """Autogenerate must neither drop nor alter the OAuth stores' tables and indexes."""
-    if type_ == "table":
-        return name not in SLACK_STORE_TABLES
-    return parent_names.get("table_name") not in SLACK_STORE_TABLES
 
 
 def run_migrations_online() -> None:
