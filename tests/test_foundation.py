@@ -204,7 +204,8 @@ def test_the_index_migration_goes_up_and_down_and_matches_the_models(database_ur
         composite = {"ix_action_employee_status_due", "ix_action_owner_status_due", "ix_action_status_due"}
         assert composite <= action_indexes() and "ix_action_status" not in action_indexes()
         with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), metadata()) == []
+            context = MigrationContext.configure(conn, opts={"include_name": include_name})
+            assert compare_metadata(context, metadata()) == []
         downgrade(engine, "0002")
         assert not composite & action_indexes() and "ix_action_status" in action_indexes()
         migrate(engine)
