@@ -22,6 +22,7 @@ from flows import actions, checkin, notes, season
 from flows.cadence import WorkingHours
 from flows.outbox import enqueue
 from flows.templates import template
+from storage import seasons
 from storage.models import (
     Action,
     Evaluation,
@@ -135,7 +136,7 @@ def kari_year(bot: Harness, kari: dict[str, Any]) -> dict[str, Any]:
             tz="Europe/Oslo",
         )
         assert isinstance(opened, season.Opened) and opened.season.id is not None
-        member = next(m for m in season.seasons.members(repo, opened.season.id) if m.pairing_id == kari["pairing_id"])
+        member = next(m for m in seasons.members(repo, opened.season.id) if m.pairing_id == kari["pairing_id"])
         member.nudge_at = now
         repo.add(member)
         season.plan_nudges(repo, now, WorkingHours())
@@ -828,9 +829,7 @@ def test_nobody_but_per_acts_on_karis_season_conversation(bot: Harness, kari: di
         assert isinstance(opened, season.Opened)
         hr.is_admin = False
         repo.add(hr)
-        member = next(
-            m for m in season.seasons.members(repo, opened.season.id or 0) if m.pairing_id == kari["pairing_id"]
-        )
+        member = next(m for m in seasons.members(repo, opened.season.id or 0) if m.pairing_id == kari["pairing_id"])
         member.nudge_at = bot.clock.now()
         repo.add(member)
         new, _ = season.plan_nudges(repo, bot.clock.now(), WorkingHours())
