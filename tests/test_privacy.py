@@ -1,8 +1,10 @@
 """Content about Kari is for Kari and Per, her nearest manager. Everybody else who tries — a colleague,
-another manager, her former manager, a Slack admin, a user of another workspace — is refused by every
-listener and sees none of it."""
+another manager, her former manager, an admin, a user of another workspace — is refused by every
+listener and sees none of it. What each of the two keeps to themselves (private notes, Per's own
+preparation) is for its author alone: not for the other of the pair either."""
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,19 +15,40 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot import people
 from bot.app import LISTENER_MODULES
 from bot.emulator.driver import SlackDriver
-from flows import actions, checkin
+from flows import actions, checkin, notes, season
 from flows.cadence import WorkingHours
 from flows.outbox import enqueue
-from storage.models import Action, Evaluation, Meeting, Outbox, Pairing, PrepAnswer
+from flows.templates import template
+from storage import seasons
+from storage.models import (
+    Action,
+    Evaluation,
+    Meeting,
+    Outbox,
+    Pairing,
+    Person,
+    PrepAnswer,
+    PrivateNote,
+    Season,
+    SeasonPairing,
+    TeamFocus,
+)
 from tests.harness import SIGNING_SECRET, Harness
 from tests.story import after, dm, pair, text_of
 
 SECRET_ANSWER = "Jeg vurderer å slutte"
 SECRET_ACTION = "Samtale med bedriftshelsetjenesten"
 SECRET_TOPIC = "Lønnsforhandling etter sykmeldingen"
-SECRETS = (SECRET_ANSWER, SECRET_ACTION, SECRET_TOPIC)
+SECRETS = (SECRET_ANSWER, SECRET_ACTION, SECRET_TOPIC)  # what Kari and Per share about Kari
+KARI_NOTE = "Kari noterer for seg selv: vil be om hjemmekontor"
+PER_NOTE = "Per noterer for seg selv: Kari virker sliten"
+PER_PREP = "Per forbereder seg alene: avdelingen legges ned"
+ALL_SECRETS = (*SECRETS, KARI_NOTE, PER_NOTE, PER_PREP)
+# Who may be shown which secret: the shared content goes to the two of the pair, a private text to its author.
+MAY_SEE: dict[str, tuple[str, ...]] = {"employee": (*SECRETS, KARI_NOTE), "manager": (*SECRETS, PER_NOTE, PER_PREP)}
 
 
 @pytest.fixture
@@ -84,12 +107,83 @@ def bot_person(bot: Harness, repo: Any, uid: str) -> Any:
     return p
 
 
+@pytest.fixture
+def kari_year(bot: Harness, kari: dict[str, Any]) -> dict[str, Any]:
+    """Kari's 1:1 as in ``kari``, and more of her year: each of the two has written a private note for it and
+    Per has answered his own preparation; the admin (a mal admin through MAL_ADMINS) has opened the annual
+    season, the rated Swedish RUS, for Per's team, and Per has invited Kari to her season conversation."""
+    bot.overrides["mal_admins"] = "UADMIN"
+    bot.restart()
+    now = bot.clock.now()
+    with bot.repo() as repo:
+        per, kari_p = bot_person(bot, repo, "UPER"), bot_person(bot, repo, "UKARI")
+        admin = people.ensure(repo, None, bot.emulator.team_id, "UADMIN", now)
+        assert admin.id is not None
+        meeting_id = kari["meeting_id"]
+        for author, text in [(kari_p, KARI_NOTE), (per, PER_NOTE)]:
+            assert isinstance(notes.save_notes(repo, author, meeting_id, text, now), notes.Notes)
+        prepared = notes.save_manager_prep(repo, per, meeting_id, {"on_track": PER_PREP}, {}, now)
+        assert isinstance(prepared, notes.ManagerPrep)
+        opened = season.open_season(
+            repo,
+            admin,
+            admin_ids=("UADMIN",),
+            template_key="rus",
+            deadline=date(2027, 4, 30),
+            selector=season.Selector(everyone=False, managers=("UPER",)),  # Mona's team is not in it
+            now=now,
+            hours=WorkingHours(),
+            tz="Europe/Oslo",
+        )
+        assert isinstance(opened, season.Opened) and opened.season.id is not None
+        member = next(m for m in seasons.members(repo, opened.season.id) if m.pairing_id == kari["pairing_id"])
+        member.nudge_at = now
+        repo.add(member)
+        season.plan_nudges(repo, now, WorkingHours())
+        repo.session.flush()
+        season_meeting = repo.meeting_for(kari["pairing_id"], f"season-{opened.season.id}")
+        assert season_meeting is not None and season_meeting.id is not None
+        invited = checkin.invite(
+            repo,
+            per,
+            season_meeting.id,
+            when=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
+            place="Fjord",
+            extra_questions=[],
+            special_topics="",
+            now=now,
+            hours=WorkingHours(),
+        )
+        assert isinstance(invited, checkin.Invited)
+        enqueue(repo, invited.planned, now)
+        return {**kari, "season_meeting_id": season_meeting.id, "season_id": opened.season.id}
+
+
+def private_notes(bot: Harness) -> list[tuple[str, int, str, str, str | None]]:
+    """Every private note and private preparation answer, with the Slack id of its author."""
+    with bot.repo() as repo:
+        return _notes_in(repo)
+
+
+def _notes_in(repo: Any) -> list[tuple[str, int, str, str, str | None]]:
+    rows = repo.session.exec(select(PrivateNote, Person).where(PrivateNote.person_id == Person.id)).all()
+    return sorted((p.slack_user_id, n.meeting_id, n.key, n.text, n.choice) for n, p in rows)
+
+
 def snapshot(bot: Harness) -> dict[str, Any]:
     """Everything an intruder could try to change."""
     with bot.repo() as repo:
         s = repo.session
         return {
-            "answers": sorted((a.meeting_id, a.question_key, a.text) for a in s.exec(select(PrepAnswer)).all()),
+            "notes": _notes_in(repo),
+            "seasons": sorted((x.id, x.status, x.deadline, x.template) for x in s.exec(select(Season)).all()),
+            "season_members": len(s.exec(select(SeasonPairing)).all()),
+            "focus": sorted(
+                (f.manager_id, f.focus_areas, f.goals, f.challenges) for f in s.exec(select(TeamFocus)).all()
+            ),
+            "answers": sorted(
+                (a.meeting_id, a.question_key, a.text, a.choice or "") for a in s.exec(select(PrepAnswer)).all()
+            ),
             "actions": sorted((a.id, a.status, a.due, a.what) for a in s.exec(select(Action)).all()),
             "meetings": sorted(
                 (m.id, m.status, m.scheduled_at, m.skip_reason, m.prep_shared_at) for m in s.exec(select(Meeting)).all()
@@ -129,9 +223,10 @@ CALLERS = {
 }
 NEAREST = ("employee", "manager")
 INTRUDERS = ["UOLA", "UMONA", "UFRODE", "UADMIN", "other-workspace"]
-# What a caller gets from a row: "sees" Kari's content, "opens" a modal (no content, no change), "acts" (the
-# store changes as asked), or "none": nothing of Kari's is shown or changed and no modal opens (a refusal, or
-# an answer about the caller's own things).
+# What a caller gets from a row: "sees" content they may see (``MAY_SEE``: Kari's shared content, or their own
+# private note or preparation), "opens" a modal (no content, no change), "acts" (the store changes as asked),
+# or "none": nothing of Kari's is shown or changed and no modal opens (a refusal, or an answer about the
+# caller's own things). "leaks" — a secret the caller may not see was shown — is never the expected outcome.
 Outcome = str
 
 
@@ -192,9 +287,13 @@ class World:
     def submit(self, callback: str, values: dict[str, Any]) -> Any:
         if callback == "prep_form_submit":
             return self.driver.view_submission(self.uid, self.prep_form, values)
-        meta = (
+        meta: dict[str, Any] = (
             {"action_id": self.ids["action"]} if callback.startswith("action") else {"meeting_id": self.ids["meeting"]}
         )
+        if callback == "focus_submit":
+            meta = {"season_id": self.ids["season"]}
+        elif callback == "season_open_submit":
+            meta = {}
         return self.driver.view_submission(self.uid, forged_view(callback, meta), values)
 
     def event(self, kind: str) -> Any:
@@ -209,13 +308,29 @@ class Row:
     employee: Outcome = "none"
     manager: Outcome = "none"
     slack_only: bool = False  # sent by Slack for a workspace, never by a person: only tried from elsewhere
+    admin: Outcome = "none"  # an admin may open a season (counts only), never see or touch a pair's content
+    setup: Callable[[World], None] | None = None  # what must hold before the row, whoever calls
 
     def outcome(self, role: str) -> Outcome:
-        return {"employee": self.employee, "manager": self.manager}.get(role, "none")
+        return {"employee": self.employee, "manager": self.manager, "admin": self.admin}.get(role, "none")
 
 
 def page(n: int) -> str:
     return json.dumps({"page": n, "user": "UKARI"})
+
+
+def season_over(w: World) -> None:
+    """The admin closes the season of the fixture, so the next opening is a real one: refused only for not
+    being an admin, not for a season already running."""
+    with w.bot.repo() as repo:
+        admin = bot_person(w.bot, repo, "UADMIN")
+        closed = season.close_season(repo, admin, admin_ids=("UADMIN",), now=w.bot.clock.now())
+        assert isinstance(closed, Season)
+
+
+PREP_CHOOSE_PATTERN = re.compile(r"^prep_choose(:\d+)?$")  # one action_id per button of a row
+PREP_CHOOSE = f"action:{PREP_CHOOSE_PATTERN}"  # the key its listener registers under
+RATED = next(i for i, q in enumerate(template("rus").employee_prep) if q.kind == "rating")  # its buttons' index
 
 
 # Reading rows first, then the ones that change things, in an order where each still makes sense.
@@ -288,6 +403,31 @@ TABLE = [
         lambda w: w.buttons("evaluate_open", str(w.ids["meeting"])),
         "opens",
         "opens",
+    ),
+    Row(
+        "action:note_open",
+        "open the private notes of Kari's 1:1: each sees only their own",
+        lambda w: w.buttons("note_open", str(w.ids["meeting"])),
+        "sees",
+        "sees",
+    ),
+    Row(
+        "action:manager_prep_open",
+        "open Per's own preparation for Kari's 1:1",
+        lambda w: w.buttons("manager_prep_open", str(w.ids["meeting"])),
+        manager="sees",
+    ),
+    Row(
+        "action:season_invite_open",
+        "open the invitation of Kari's season conversation",
+        lambda w: w.buttons("season_invite_open", str(w.ids["season_meeting"])),
+        manager="opens",
+    ),
+    Row(
+        "action:focus_open",
+        "open the team's focus of the season",
+        lambda w: w.buttons("focus_open", "0"),
+        manager="opens",
     ),
     Row("event:message.im", "a DM to the bot", lambda w: w.driver.message_im(w.uid, "Mitt svar")),
     Row("event:app_home_opened", "App Home", lambda w: w.driver.app_home_opened(w.uid), employee="sees"),
@@ -369,10 +509,42 @@ TABLE = [
         "acts",
     ),
     Row(
+        PREP_CHOOSE,
+        "rate the first criterion of Kari's season preparation",
+        lambda w: w.buttons(f"prep_choose:{RATED}", f"{w.ids['season_meeting']}:{RATED}:good"),
+        employee="acts",
+    ),
+    Row(
+        "view:note_submit",
+        "change the private note of Kari's 1:1: each only their own",
+        lambda w: w.submit("note_submit", {"note": "Nytt notat"}),
+        "acts",
+        "acts",
+    ),
+    Row(
+        "view:manager_prep_submit",
+        "change Per's own preparation for Kari's 1:1",
+        lambda w: w.submit("manager_prep_submit", {"q_on_track": "Ny forberedelse"}),
+        manager="acts",
+    ),
+    Row(
+        "view:focus_submit",
+        "share the team's focus of the season",
+        lambda w: w.submit("focus_submit", {"focus_areas": "Nytt fokus"}),
+        manager="acts",
+    ),
+    Row(
         "view:meeting_skip_submit",
         "skip Kari's 1:1",
         lambda w: w.submit("meeting_skip_submit", {"reason": "nei"}),
         manager="acts",
+    ),
+    Row(
+        "view:season_open_submit",
+        "open next year's season",
+        lambda w: w.submit("season_open_submit", {"template": "annual", "deadline": "2027-05-31", "who": "everyone"}),
+        admin="acts",
+        setup=season_over,
     ),
 ]
 
@@ -423,7 +595,11 @@ def test_every_listener_has_a_row_in_the_privacy_table() -> None:
 def test_content_is_for_the_employee_and_the_nearest_manager_only() -> None:
     for row in TABLE:
         for role in CALLERS:
+            if role == "admin" and row.listener == "view:season_open_submit":
+                assert row.outcome(role) == "acts", row.what  # opening a season, which shows counts only
+                continue
             assert role in NEAREST or row.outcome(role) == "none", (row.what, role)
+            assert row.outcome(role) != "leaks", (row.what, role)
 
 
 def seen_items(bot: Harness, uid: str) -> list[str]:
@@ -450,17 +626,26 @@ def poll(condition: Callable[[], bool], timeout: float) -> bool:
 
 
 def observe(
-    bot: Harness, uid: str, before: dict[str, Any], seen_before: list[str], views_before: set[str], answer: str
+    bot: Harness,
+    uid: str,
+    may_see: tuple[str, ...],
+    before: dict[str, Any],
+    seen_before: list[str],
+    views_before: set[str],
+    answer: str,
 ) -> Outcome:
-    """What the row did: changed the store, showed Kari's content, opened a modal, or none of these."""
+    """What the row did: showed a secret not meant for the caller, changed the store, showed content the
+    caller may see, opened a modal, or none of these."""
     new = [*seen_items(bot, uid), answer]
     for item in seen_before:
         if item in new:
             new.remove(item)
     shown = "\n".join(new)
+    if any(secret in shown for secret in ALL_SECRETS if secret not in may_see):
+        return "leaks"
     if snapshot(bot) != before:
         return "acts"
-    if any(secret in shown for secret in SECRETS):
+    if any(secret in shown for secret in may_see):
         return "sees"
     if any(json.dumps(v, sort_keys=True) not in views_before for v in bot.emulator.open_views(uid)):
         return "opens"
@@ -476,12 +661,13 @@ def shown_more(bot: Harness, uid: str, count: int) -> bool:
 
 
 @pytest.mark.parametrize("role", list(CALLERS))
-def test_privacy_table(bot: Harness, kari: dict[str, Any], role: str) -> None:
+def test_privacy_table(bot: Harness, kari_year: dict[str, Any], role: str) -> None:
+    kari = kari_year
     bot.at(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     invite_msg = next(
         m
         for m in dm(bot, "UKARI")
-        if any(str(b.get("block_id", "")).startswith("prep:") for b in m.get("blocks") or [])
+        if any(b.get("block_id") == f"prep:{kari['meeting_id']}" for b in m.get("blocks") or [])
     )
     prep_form = legit_view(bot, "UKARI", invite_msg, "prep_form_open")
     driver: SlackDriver = bot.d
@@ -489,19 +675,29 @@ def test_privacy_table(bot: Harness, kari: dict[str, Any], role: str) -> None:
     if role == "other_workspace":
         bot.emulator.add_user(uid, "kari-elsewhere")
         driver = SlackDriver(bot.d.bot_url, SIGNING_SECRET, bot.emulator, team_id="TOTHER")
-    ids = {"meeting": kari["meeting_id"], "action": kari["action_id"], "pairing": kari["pairing_id"]}
+    ids = {
+        "meeting": kari["meeting_id"],
+        "action": kari["action_id"],
+        "pairing": kari["pairing_id"],
+        "season_meeting": kari["season_meeting_id"],
+        "season": kari["season_id"],
+    }
     world = World(bot, driver, uid, ids, prep_form)
+    may_see = MAY_SEE.get(role, ())
     failures = []
     for row in TABLE:
         if row.slack_only and role != "other_workspace":
             continue
+        if row.setup is not None:
+            row.setup(world)
         expected = row.outcome(role)
+        notes_before = [n for n in private_notes(bot) if n[0] != uid]
         before, seen_before = snapshot(bot), seen_items(bot, uid)
         views_before = {json.dumps(v, sort_keys=True) for v in bot.emulator.open_views(uid)}
         result = row.act(world)
         assert result is None or result.status in (200, 404), (row.what, result.status, result.body)
         answer = json.dumps(result.json, ensure_ascii=False) if result is not None and result.json else ""
-        look = partial(observe, bot, uid, before, seen_before, views_before, answer)
+        look = partial(observe, bot, uid, may_see, before, seen_before, views_before, answer)
         if expected == "none" and not answer:  # wait for the answer (a refusal, usually), then look at what it was
             poll(partial(shown_more, bot, uid, len(seen_before)), timeout=2)
         else:
@@ -509,18 +705,21 @@ def test_privacy_table(bot: Harness, kari: dict[str, Any], role: str) -> None:
         actual = look()
         if actual != expected:
             failures.append(f"{row.what}: expected {expected}, got {actual}")
+        if [n for n in private_notes(bot) if n[0] != uid] != notes_before:
+            failures.append(f"{row.what}: changed a private note or preparation of someone else")
     assert not failures, f"{role} ({uid}):\n" + "\n".join(failures)
+    seen = "\n".join(seen_items(bot, uid))
+    assert not [secret for secret in ALL_SECRETS if secret in seen and secret not in may_see]
     if role not in NEAREST:
-        seen = "\n".join(seen_items(bot, uid))
-        assert not any(secret in seen for secret in SECRETS) and "overwritten" not in seen
+        assert "overwritten" not in seen
 
 
 def forged_view(callback: str, meta: dict[str, Any]) -> dict[str, Any]:
     """A modal as the bot would have opened it, carrying someone else's ids in its metadata."""
     from bot.views import actions as action_views
     from bot.views import checkin as views
+    from bot.views import season as season_views
     from flows.i18n import translator
-    from storage.models import Person
 
     t = translator("nb")
     kari = Person(id=0, team_id="T0MAL", slack_user_id="UKARI", name="Kari")
@@ -556,6 +755,18 @@ def forged_view(callback: str, meta: dict[str, Any]) -> dict[str, Any]:
         "action_postpone_submit": action_views.postpone_modal(0, "x", date(2026, 12, 20), date(2026, 11, 23), t, {})[
             "blocks"
         ],
+        "note_submit": views.notes_modal(0, "", t)["blocks"],
+        "manager_prep_submit": [
+            {
+                "type": "input",
+                "block_id": "q_on_track",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "q"},
+                "element": {"type": "plain_text_input", "action_id": "answer", "multiline": True},
+            }
+        ],
+        "focus_submit": season_views.focus_modal(season.FocusText(), t, 0)["blocks"],
+        "season_open_submit": season_views.open_modal(t, season.annual_templates(), date(2027, 5, 31), [])["blocks"],
     }
     return {
         "id": f"VFORGED{callback}",
@@ -575,7 +786,6 @@ def test_former_manager_loses_access_when_kari_moves(bot: Harness, kari: dict[st
     assert "bare se tiltakene til dine egne medarbeidere" in text_of(
         {"blocks": result.json["blocks"]}
     ) or "only see the actions of your own direct reports" in text_of({"blocks": result.json["blocks"]})
-
 
 
 # --- the annual season's listeners ------------------------------------------------------------------------
@@ -605,14 +815,21 @@ def test_nobody_but_per_acts_on_karis_season_conversation(bot: Harness, kari: di
         hr = repo.person_by_slack(bot.emulator.team_id, "UOLA")
         assert hr is not None
         hr.is_admin = True  # an admin of mal, but still only counts; Ola is refused below as the intruder anyway
-        opened = season.open_season(repo, hr, admin_ids=(), template_key="annual", deadline=date(2027, 4, 30),
-                                    selector=season.Selector(), now=bot.clock.now(), hours=WorkingHours(),
-                                    tz="Europe/Oslo")
+        opened = season.open_season(
+            repo,
+            hr,
+            admin_ids=(),
+            template_key="annual",
+            deadline=date(2027, 4, 30),
+            selector=season.Selector(),
+            now=bot.clock.now(),
+            hours=WorkingHours(),
+            tz="Europe/Oslo",
+        )
         assert isinstance(opened, season.Opened)
         hr.is_admin = False
         repo.add(hr)
-        member = next(m for m in season.seasons.members(repo, opened.season.id or 0)
-                      if m.pairing_id == kari["pairing_id"])
+        member = next(m for m in seasons.members(repo, opened.season.id or 0) if m.pairing_id == kari["pairing_id"])
         member.nudge_at = bot.clock.now()
         repo.add(member)
         new, _ = season.plan_nudges(repo, bot.clock.now(), WorkingHours())
@@ -620,8 +837,9 @@ def test_nobody_but_per_acts_on_karis_season_conversation(bot: Harness, kari: di
         repo.session.flush()
         meeting_id = repo.meeting_for(kari["pairing_id"], f"season-{opened.season.id}").id  # type: ignore[union-attr]
         per = bot_person(bot, repo, "UPER")
-        shared = season.share_focus(repo, per, season.FocusText("Per sitt fokus"), now=bot.clock.now(),
-                                    hours=WorkingHours())
+        shared = season.share_focus(
+            repo, per, season.FocusText("Per sitt fokus"), now=bot.clock.now(), hours=WorkingHours()
+        )
         assert isinstance(shared, season.Shared)
         store(repo, shared.planned, bot.clock.now())
     before = _season_snapshot(bot)
@@ -632,14 +850,33 @@ def test_nobody_but_per_acts_on_karis_season_conversation(bot: Harness, kari: di
         bot.emulator.add_user("UKARI2", "kari-elsewhere")
         driver = SlackDriver(bot.d.bot_url, SIGNING_SECRET, bot.emulator, team_id="TOTHER")
         uid = "UKARI2"
-    fake_message = {"type": "message", "channel": f"D{uid}", "ts": "1.000002", "blocks": [{
-        "type": "actions", "block_id": "y", "elements": [
-            {"type": "button", "action_id": a, "value": v, "text": {"type": "plain_text", "text": a}}
-            for a, v in [("season_invite_open", str(meeting_id)), ("focus_open", str(opened.season.id))]]}]}
+    fake_message = {
+        "type": "message",
+        "channel": f"D{uid}",
+        "ts": "1.000002",
+        "blocks": [
+            {
+                "type": "actions",
+                "block_id": "y",
+                "elements": [
+                    {"type": "button", "action_id": a, "value": v, "text": {"type": "plain_text", "text": a}}
+                    for a, v in [("season_invite_open", str(meeting_id)), ("focus_open", str(opened.season.id))]
+                ],
+            }
+        ],
+    }
 
     def forged(callback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"id": f"VFORGED{callback}", "type": "modal", "callback_id": callback, "private_metadata": "{}",
-                "blocks": blocks, "state": {"values": {}}, "hash": "x", "title": {"type": "plain_text", "text": "x"}}
+        return {
+            "id": f"VFORGED{callback}",
+            "type": "modal",
+            "callback_id": callback,
+            "private_metadata": "{}",
+            "blocks": blocks,
+            "state": {"values": {}},
+            "hash": "x",
+            "title": {"type": "plain_text", "text": "x"},
+        }
 
     from bot.views import season as season_views
     from flows.i18n import translator
@@ -652,13 +889,25 @@ def test_nobody_but_per_acts_on_karis_season_conversation(bot: Harness, kari: di
         ("/mal focus", lambda: driver.slash_command(uid, "focus")),
         ("season_invite_open", lambda: driver.click(uid, fake_message, "season_invite_open")),
         ("focus_open", lambda: driver.click(uid, fake_message, "focus_open")),
-        ("season_open_submit", lambda: driver.view_submission(
-            uid, forged("season_open_submit", season_views.open_modal(t, season.annual_templates(),
-                                                                      date(2027, 5, 31), [])["blocks"]),
-            {"template": "annual", "deadline": "2027-05-31", "who": "everyone"})),
-        ("focus_submit", lambda: driver.view_submission(
-            uid, forged("focus_submit", season_views.focus_modal(season.FocusText(), t, 0)["blocks"]),
-            {"focus_areas": "Overtatt"})),
+        (
+            "season_open_submit",
+            lambda: driver.view_submission(
+                uid,
+                forged(
+                    "season_open_submit",
+                    season_views.open_modal(t, season.annual_templates(), date(2027, 5, 31), [])["blocks"],
+                ),
+                {"template": "annual", "deadline": "2027-05-31", "who": "everyone"},
+            ),
+        ),
+        (
+            "focus_submit",
+            lambda: driver.view_submission(
+                uid,
+                forged("focus_submit", season_views.focus_modal(season.FocusText(), t, 0)["blocks"]),
+                {"focus_areas": "Overtatt"},
+            ),
+        ),
     ]
     if intruder == "UMONA":  # Mona leads her own team in the season: sharing her own focus is hers to do
         attempts = [a for a in attempts if a[0] != "focus_submit"]
