@@ -38,13 +38,13 @@ def nudges_received(bot: Harness, user: str) -> int:
 
 def test_rate_limited_fan_out_defers_and_delivers_each_message_once(bot: Harness) -> None:
     managers = managers_with_one_report(bot, 30)
-    bot.emulator.set_rate_limit("chat.postMessage", 10, per_seconds=0.3)
+    bot.emulator.set_rate_clock(lambda: bot.clock.now().timestamp())  # Slack's window in the test's time
+    bot.emulator.set_rate_limit("chat.postMessage", 10, per_seconds=1)
     for _ in range(200):
         bot.tick()
         if all(r.status == "sent" for r in rows(bot)):
             break
         bot.clock.advance(timedelta(seconds=2))
-        bot.emulator.wait_for(lambda: False, timeout=0.1)  # let the emulator's real-time window move on
     assert bot.emulator.rate_limited_count("chat.postMessage") > 0
     assert all(r.status == "sent" for r in rows(bot))
     assert [nudges_received(bot, m) for m in managers] == [1] * 30

@@ -195,8 +195,8 @@ class SlowSlack(SlackGateway):
         self.h = h
         self.taken_over: list[int] = []
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]]) -> SendResult:
-        result = super().post(channel, text, blocks)
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], team_id: str = "") -> SendResult:
+        result = super().post(channel, text, blocks, team_id=team_id)
         assert self.h.svc is not None
         now = self.h.clock.advance(timedelta(seconds=2))
         self.taken_over += [

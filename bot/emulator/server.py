@@ -689,6 +689,11 @@ class SlackEmulator:
         with self._lock:
             self._rules[method] = [_Rule("window", limit, per_seconds)]
 
+    def set_rate_clock(self, clock: Callable[[], float]) -> None:
+        """Rate windows follow this clock (seconds), e.g. a test's injected time, so nothing waits for real time."""
+        with self._lock:
+            self._rate_clock = clock
+
     def clear_rate_limits(self) -> None:
         with self._lock:
             self._rules.clear()
