@@ -51,6 +51,10 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         oauth_settings=oauth,
+        # Bolt's own English text otherwise; the workspace is unknown, so the organisation's language is used.
+        user_facing_authorize_error_message=svc.t(None)._(
+            "mal is not installed in this workspace, or it has been removed. Ask your Slack admin to install it."
+        ),
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="mal-listener"),
     )
     if oauth is not None:

@@ -192,7 +192,7 @@ def test_a_forged_or_stale_state_is_refused_and_stores_nothing(bot: Harness) -> 
     stranger = driver(bot, NORD)
     assert stranger.slash_command("UNBOSS", "help").body == ""  # not installed: no answer from mal…
     (notice,) = stranger.wait_response_url_posts(1)
-    assert "reinstall" in str(notice.get("text"))  # …only Bolt's request to install the app
+    assert "mal er ikke installert i dette arbeidsområdet" in str(notice.get("text"))  # …only a request to install
 
 
 def test_two_workspaces_each_get_their_own_token_and_never_see_each_other(bot: Harness) -> None:
