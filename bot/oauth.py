@@ -5,7 +5,7 @@ The stores' tables belong to the schema like every other table: migration 0004 c
 records the workspace and lifts an earlier revocation, so a re-install resumes sending.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -15,10 +15,12 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.services import Services
+from bot.views import install as install_views
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600
+HTML: dict[str, str | Sequence[str]] = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def installation_store(svc: Services) -> SQLAlchemyInstallationStore:
@@ -42,10 +44,13 @@ def oauth_settings(svc: Services, store: SQLAlchemyInstallationStore) -> OAuthSe
         inst = args.installation
         if inst.team_id:
             record_install(svc, inst.team_id, inst.team_name or "")
-        return args.default.success(args)
+        open_url = f"slack://app?team={inst.team_id or ''}&id={inst.app_id or ''}"
+        page = install_views.installed(svc.t(None), inst.team_name or inst.team_id or "", open_url)
+        return BoltResponse(status=200, body=page, headers=dict(HTML))
 
     def failure(args: FailureArgs) -> BoltResponse:
-        return args.default.failure(args)
+        page = install_views.install_failed(svc.t(None), args.reason, INSTALL_PATH)
+        return BoltResponse(status=args.suggested_status_code, body=page, headers=dict(HTML))
 
     return OAuthSettings(
         client_id=s.slack_client_id,

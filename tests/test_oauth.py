@@ -148,8 +148,9 @@ def workspace(bot: Harness, team: str) -> Workspace | None:
 
 
 def test_a_new_workspace_installs_and_is_answered_and_nudged_with_its_own_token(bot: Harness) -> None:
-    status, _ = install(bot, NORD)
+    status, page = install(bot, NORD)
     assert status == 200
+    assert "mal er installert" in page and "Nordlys AS" in page  # the organisation's language (nb)
     token = token_of(bot, NORD)
     assert bot.svc is not None
     stored = installation_store(bot.svc).find_bot(enterprise_id=None, team_id=NORD)
@@ -176,8 +177,9 @@ def test_a_forged_or_stale_state_is_refused_and_stores_nothing(bot: Harness) -> 
     code = parse_qs(urlsplit(back["location"]).query)["code"][0]
 
     forged = Browser({"slack-app-oauth-state": "forged-state"})
-    status, _, _ = forged.get(f"{bot.server.url}/slack/oauth_redirect?code={code}&state=forged-state")
+    status, _, page = forged.get(f"{bot.server.url}/slack/oauth_redirect?code={code}&state=forged-state")
     assert status == 401  # a state mal never issued
+    assert "Installasjonen ble ikke fullført" in page and "Ingenting ble lagret" in page
     status, _, _ = Browser({}).get(back["location"])  # the right state, but from another browser
     assert status == 400
 
