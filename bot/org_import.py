@@ -12,8 +12,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot.directory import Directory
+from bot.services import working_hours
 from bot.settings import Settings
-from flows import org
+from flows import org, season
 from flows.i18n import Translator, translator
 from flows.org import ImportReport, Problem, ProblemKind
 from storage.db import session_scope
@@ -79,6 +80,9 @@ def import_org(
             )
             if not report.ok:
                 raise _Refused(report)
+            report.season_joined = season.join_open_season(
+                repo, team_id, now, working_hours(settings), settings.mal_timezone
+            )
     except _Refused as refused:
         return refused.report
     return report
@@ -91,7 +95,7 @@ def _refused(kind: ProblemKind, message: str) -> ImportReport:
 def format_report(report: ImportReport, t: Translator) -> str:
     """The CLI's output: one summary line, then the problems numbered so an admin can tick them off."""
     if report.ok:
-        return t.ngettext(
+        summary = t.ngettext(
             "{n} row imported. Pairings: {created} new, {moved} moved, {updated} updated, "
             "{unchanged} unchanged, {ended} ended. People: {people} new.",
             "{n} rows imported. Pairings: {created} new, {moved} moved, {updated} updated, "
@@ -104,6 +108,13 @@ def format_report(report: ImportReport, t: Translator) -> str:
             ended=report.ended,
             people=report.people_created,
         )
+        if report.season_joined:
+            summary += "\n" + t.ngettext(
+                "{n} pair joined the annual season that is open.",
+                "{n} pairs joined the annual season that is open.",
+                report.season_joined,
+            )
+        return summary
     lines = [
         t.ngettext(
             "Nothing was imported: {n} problem found.",

@@ -18,6 +18,10 @@ from storage.models import Person
 from storage.repo import Repo
 
 
+def working_hours(s: Settings) -> WorkingHours:
+    return WorkingHours(start=s.mal_work_start, end=s.mal_work_end, country=s.mal_holidays_country)
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -27,8 +31,7 @@ class Services:
 
     @property
     def hours(self) -> WorkingHours:
-        s = self.settings
-        return WorkingHours(start=s.mal_work_start, end=s.mal_work_end, country=s.mal_holidays_country)
+        return working_hours(self.settings)
 
     @property
     def plan_settings(self) -> PlanSettings:

@@ -188,6 +188,7 @@ class ImportReport:
     ended: int = 0
     people_created: int = 0
     people_updated: int = 0
+    season_joined: int = 0  # pairs that joined an open annual season with this import
     problems: list[Problem] = field(default_factory=list)
 
     @property

@@ -177,16 +177,26 @@ def open_season(
         season.status, season.closed_at, season.opened_at = "open", None, now
         season.template, season.participants = template_key, selector.to_json()
         repo.add(season)
+    added, planned = _add_members(repo, season, now, hours, tz)
+    enqueue(repo, planned, now)
+    return Opened(season, created, added, tuple(planned))
+
+
+def _add_members(
+    repo: Repo, season: Season, now: datetime, hours: cadence.WorkingHours, tz: str
+) -> tuple[int, list[Planned]]:
+    """Every active pair the season's selection covers and that is not yet a member, each with a nudge
+    date spread over the weeks left; pairs already members keep theirs (the insert ignores them)."""
     assert season.id is not None
     chosen = Selector.from_json(season.participants)
     by_manager: dict[int, list[Pairing]] = {}
-    pairings = [p for p in repo.active_pairings(admin.team_id) if p.id is not None]
+    pairings = [p for p in repo.active_pairings(season.team_id) if p.id is not None]
     people = repo.people([p.manager_id for p in pairings] + [p.employee_id for p in pairings])
     for p in pairings:
         manager, employee = people[p.manager_id], people[p.employee_id]
         if manager.active and employee.active and chosen.takes_part(manager, employee):
             by_manager.setdefault(p.manager_id, []).append(p)
-    last_day = deadline - timedelta(days=NUDGE_MARGIN_DAYS)
+    last_day = season.deadline - timedelta(days=NUDGE_MARGIN_DAYS)
     added = 0
     planned: list[Planned] = []
     for index, (manager_id, pairs) in enumerate(sorted(by_manager.items())):
@@ -201,8 +211,20 @@ def open_season(
                 manager, f"season-open:{season.id}:{manager_id}", "season_open", {"season_id": season.id}, now, hours
             )
         )
+    return added, planned
+
+
+def join_open_season(
+    repo: Repo, team_id: str, now: datetime, hours: cadence.WorkingHours, tz: str
+) -> int:
+    """Pairs that appear while a season is open (a new hire, a moved report) take part like the others,
+    without the admin opening the season again. Returns how many joined."""
+    season = seasons.open_season(repo, team_id)
+    if season is None:
+        return 0
+    added, planned = _add_members(repo, season, now, hours, tz)
     enqueue(repo, planned, now)
-    return Opened(season, created, added, tuple(planned))
+    return added
 
 
 def current(repo: Repo, team_id: str) -> Season | None:

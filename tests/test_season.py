@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot.app import listener_client
-from bot.org_import import import_org
+from bot.org_import import format_report, import_org
 from bot.views.notices import notice
 from flows.cadence import is_holiday
 from flows.i18n import translator
@@ -268,3 +268,36 @@ def test_a_manager_with_many_reports_gets_them_spread_over_every_week() -> None:
     assert {m.hour for m in mornings} == {9}  # 09:00 in Oslo, before and after the change to summer time
     per_week = Counter(m.isocalendar()[:2] for m in spread(30, mornings))
     assert len(per_week) == 14 and max(per_week.values()) <= 3
+
+
+def test_a_report_hired_after_the_season_opened_joins_it_with_the_next_import(bot: Harness, tmp_path: Path) -> None:
+    """Siri starts in Per's team in February: HR's next export brings her in, and Per is reminded about her
+    conversation before the deadline without Hanne opening the season again."""
+    with_admin(bot)
+    bot.clock.set(datetime(2027, 1, 11, 8, 0, tzinfo=UTC))
+    org(bot, tmp_path)
+    modal = after(bot, ADMIN, lambda: bot.d.slash_command(ADMIN, "season open"), what="view")
+    assert bot.d.view_submission(ADMIN, modal, {"template": "annual", "deadline": "2027-04-30", "who": "everyone"}).ok
+
+    bot.clock.set(datetime(2027, 2, 15, 8, 0, tzinfo=UTC))
+    bot.emulator.add_user("USIRI", "siri", real_name="Siri", email="siri@example.no", tz="Europe/Oslo")
+    lines = (tmp_path / "org.csv").read_text(encoding="utf-8").splitlines() + ["siri@example.no;per@example.no;Salg"]
+    path = tmp_path / "org-february.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert bot.svc is not None
+    s = bot.svc.settings
+    client = listener_client(s.bot_token, s.slack_api_url)
+    report = import_org(s, bot.svc.engine, client, path, bot.clock.now(), language="en")
+    assert report.ok and report.created == 1 and report.season_joined == 1
+    assert "1 pair joined the annual season that is open." in format_report(report, translator("en"))
+    again = import_org(s, bot.svc.engine, client, path, bot.clock.now(), language="en")
+    assert again.season_joined == 0  # the same file once more adds nobody twice
+
+    with bot.repo() as repo:
+        siri = repo.person_by_slack(bot.emulator.team_id, "USIRI")
+        assert siri is not None
+        member = repo.session.exec(select(SeasonPairing).where(SeasonPairing.employee_id == siri.id)).one()
+    assert member.nudge_at is not None
+    assert datetime(2027, 2, 15, tzinfo=UTC) <= member.nudge_at <= datetime(2027, 4, 16, 23, 59, tzinfo=UTC)
+    bot.at(member.nudge_at + timedelta(hours=1))
+    assert any("Siri" in text_of(m) for m in season_nudges(bot, "UPER"))
