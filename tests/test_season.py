@@ -281,7 +281,7 @@ def test_a_report_hired_after_the_season_opened_joins_it_with_the_next_import(bo
 
     bot.clock.set(datetime(2027, 2, 15, 8, 0, tzinfo=UTC))
     bot.emulator.add_user("USIRI", "siri", real_name="Siri", email="siri@example.no", tz="Europe/Oslo")
-    lines = (tmp_path / "org.csv").read_text(encoding="utf-8").splitlines() + ["siri@example.no;per@example.no;Salg"]
+    lines = [*(tmp_path / "org.csv").read_text(encoding="utf-8").splitlines(), "siri@example.no;per@example.no;Salg"]
     path = tmp_path / "org-february.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert bot.svc is not None
