@@ -49,7 +49,7 @@ class PlanReport:
 def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report = PlanReport()
     report.nudges, report.nudges_examined = _plan_nudges(repo, now, cfg)
-    season_nudges, season_examined = _plan_season_nudges(repo, now, cfg)
+    season_nudges, season_examined = season.plan_nudges(repo, now, cfg.hours)
     report.nudges += season_nudges
     report.nudges_examined = max(report.nudges_examined, season_examined)
     report.reminders = _plan_due_reminders(repo, now, cfg)
@@ -88,11 +88,6 @@ def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> tuple[int, int
             schedule(pairing, now, tz, cfg.lead_days)
         repo.add(pairing)
     return count, len(due)
-
-
-def _plan_season_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> tuple[int, int]:
-    """The annual season's nudges, each on the date spread out for it when the season was opened."""
-    return season.plan_nudges(repo, now, cfg.hours)
 
 
 def _morning(day: object, person: Person, cfg: PlanSettings) -> datetime:

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.listeners import season
 from bot.listeners.common import Caller, caller
 from bot.views import actions as action_views
 from bot.views import checkin as checkin_views
@@ -36,8 +37,6 @@ def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
         _note(ack, cmd, command, context, client)
         return
     if cmd.name in ("season", "focus"):
-        from bot.listeners import season
-
         season.handle(ack, command, context, client, cmd)
         return
     with caller(context, client, command["team_id"], command["user_id"]) as c:
