@@ -2,6 +2,9 @@
 
 ``pybabel`` does the work; this only runs it with the project's settings so nobody has to remember
 the flags. Translations are then written in the ``.po`` files of nb, nn, sv and en.
+
+Entries are sorted by message and carry no source lines: a change to the code moves no entry, so two
+changes that add different messages touch different lines of the catalogs.
 """
 
 import subprocess
@@ -18,7 +21,7 @@ def extract(output: Path = POT) -> None:
     cmd = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "pyproject.toml")]
     for kw in KEYWORDS:
         cmd += ["-k", kw]
-    cmd += ["--no-default-keywords", "--omit-header", "--sort-by-file", "-o", str(output), "."]
+    cmd += ["--no-default-keywords", "--omit-header", "--sort-output", "--no-location", "-o", str(output), "."]
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
@@ -29,7 +32,7 @@ def update() -> None:
         action = "update" if po.exists() else "init"
         cmd = [sys.executable, "-m", "babel.messages.frontend", action, "-i", str(POT), "-d", str(LOCALE), "-l", lang]
         if action == "update":
-            cmd += ["--ignore-obsolete", "--no-fuzzy-matching"]
+            cmd += ["--ignore-obsolete", "--no-fuzzy-matching", "--ignore-pot-creation-date"]
         subprocess.run(cmd, check=True, cwd=ROOT)
 
 
