@@ -2,8 +2,11 @@
 
 Bolt's own Starlette handler calls the synchronous ``App.dispatch`` on the event loop, which would make
 one slow request hold up every other; here dispatch runs in the thread pool and the loop stays free.
+Before that, ``bot.http_guard`` bounds the body and checks Slack's signature, so nothing unsigned is read
+whole or parsed.
 """
 
+import logging
 import threading
 import time
 
@@ -16,11 +19,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.http_guard import Guard, quiet_bolt_verification_log
 
-def asgi_app(app: App) -> Starlette:
+log = logging.getLogger("mal.http")
+
+
+def asgi_app(app: App, signing_secret: str) -> Starlette:
+    guard = Guard(signing_secret)
+    quiet_bolt_verification_log()
+
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        verdict, body = await guard.check(request)
+        if verdict.status:
+            if verdict.status == 401:  # as Bolt answers it
+                return JSONResponse({"error": "invalid request"}, status_code=401)
+            return Response(status_code=verdict.status)
+        try:
+            bolt_request = to_bolt_request(request, body)  # parses the body: JSON or a form with a JSON payload
+        except ValueError as exc:  # signed, yet not what Slack sends: answered plainly, never with a traceback
+            log.warning("signed request could not be parsed: %s", type(exc).__name__)
+            return Response(status_code=400)
+        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:
@@ -48,15 +67,17 @@ def asgi_app(app: App) -> Starlette:
     return Starlette(routes=routes)
 
 
-def serve(app: App, host: str, port: int) -> None:
-    uvicorn.run(asgi_app(app), host=host, port=port, log_level="info", access_log=False)
+def serve(app: App, signing_secret: str, host: str, port: int) -> None:
+    uvicorn.run(asgi_app(app, signing_secret), host=host, port=port, log_level="info", access_log=False)
 
 
 class BackgroundServer:
     """The same server in a thread, for tests and the sandbox; ``stop`` shuts it down cleanly."""
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(asgi_app(app), host=host, port=port, log_level="warning", access_log=False)
+    def __init__(self, app: App, signing_secret: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        config = uvicorn.Config(
+            asgi_app(app, signing_secret), host=host, port=port, log_level="warning", access_log=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

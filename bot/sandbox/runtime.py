@@ -155,7 +155,7 @@ class Sandbox:
         svc.kick = self._kick
         self._svc = svc
         self._gateway = SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url))
-        self._server = BackgroundServer(create_app(svc)).start()
+        self._server = BackgroundServer(create_app(svc), svc.settings.signing_secret).start()
         self._driver = SlackDriver(self._server.url + "/slack/events", self.signing_secret, self.emulator)
         if fresh:
             client = listener_client(settings.bot_token, settings.slack_api_url)

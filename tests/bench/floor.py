@@ -46,7 +46,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     settings = load_settings(require_slack=True)
-    serve(floor_app(settings.bot_token, settings.signing_secret, settings.slack_api_url), args.host, args.port)
+    app = floor_app(settings.bot_token, settings.signing_secret, settings.slack_api_url)
+    serve(app, settings.signing_secret, args.host, args.port)
     return 0
 
 
