@@ -1,10 +1,14 @@
 """Draining the outbox: claim due rows, check they still make sense, render, send, mark.
 
 Rate limits defer the row (and the rest of the batch) instead of sleeping; a recipient who is gone is
-marked inactive and never retried; a revoked workspace stops everything addressed to it.
+marked inactive and never retried; a revoked workspace stops everything addressed to it. While Slack
+cannot be reached (no answer, 5xx) a row waits with a growing pause and uses up no attempt, so an outage
+loses nothing. A row that fails in mal itself (a bug, bad data) is logged with its key, retried a few
+times with backoff and then given up, without holding up the rows behind it.
 """
 
 import json
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -16,8 +20,13 @@ from bot.services import Services
 from flows import cadence
 from flows.outbox import relevance
 from storage import outbox
+from storage.models import Outbox
 
 MAX_ATTEMPTS = 8
+UNREACHABLE_FIRST_PAUSE = 5.0
+UNREACHABLE_MAX_PAUSE = 300.0
+
+log = logging.getLogger("mal.delivery")
 
 
 def worker_id() -> str:
@@ -30,6 +39,7 @@ class DrainReport:
     deferred: int = 0
     cancelled: int = 0
     dead: int = 0
+    failed: int = 0  # rows that raised inside mal: retried with backoff, given up after MAX_ATTEMPTS
     errors: list[str] = field(default_factory=list)
     rate_limited: int = 0
     paused_until: datetime | None = None  # the moment Slack's last Retry-After runs out
@@ -44,6 +54,7 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
     held = {row.id for row in rows if row.id is not None}
     renew_at = now + lease / 2
     paused: dict[str, float] = {}  # a workspace's rate limit holds up only that workspace's rows
+    unreachable: str | None = None  # Slack could not be reached: the rest of the batch waits without trying
     for index, row in enumerate(rows):
         assert row.id is not None
         if (current := svc.clock.now()) >= renew_at:  # a slow batch must not outlive its lease: sent twice
@@ -57,51 +68,90 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
             outbox.mark_deferred(svc.engine, row.id, worker, now + timedelta(seconds=paused_for), "ratelimited")
             report.deferred += 1
             continue
-        payload = json.loads(row.payload)
-        rendered = None
-        with svc.unit() as repo:
-            ws = repo.workspace(row.team_id)
-            person = repo.person_by_slack(row.team_id, row.recipient)
-            if ws is not None and not ws.active:
-                verdict = ("dead", "workspace_inactive")
-            elif person is None or not person.active:
-                verdict = ("dead", "recipient_inactive")
-            elif relevance(repo, row.kind, payload, now) != "send":
-                verdict = ("cancelled", "stale")
-            else:
-                verdict = ("", "")
-            if not verdict[0] and person is not None:
-                slot = cadence.next_slot(now, person.tz, svc.hours, person.away_until)
-                if slot > now + timedelta(minutes=1):
-                    outbox.mark_deferred(svc.engine, row.id, worker, slot, "outside_working_hours")
-                    report.deferred += 1
-                    continue
-                rendered = render(repo, svc, row.kind, payload, person, now)
-                if rendered is None:
-                    verdict = ("cancelled", "nothing_to_say")
-        if verdict[0]:
-            outbox.mark_final(svc.engine, row.id, worker, verdict[0], verdict[1])
-            report.cancelled += verdict[0] == "cancelled"
-            report.dead += verdict[0] == "dead"
+        if unreachable is not None:
+            _wait_for_slack(svc, row, worker, SendResult("retry", error=unreachable), report)
             continue
-        assert rendered is not None
-        result = gateway.post(row.recipient, rendered.text, rendered.blocks, team_id=row.team_id)
-        _settle(svc, row.id, row.team_id, row.recipient, row.attempts, worker, result, report)
-        if result.outcome == "retry" and result.error == "ratelimited" and result.scope == "workspace":
+        try:
+            result = _deliver(svc, gateway, row, worker, now, report)
+        except Exception as exc:  # one row's failure must not hold up the rows behind it
+            _failed(svc, row, worker, exc, report)
+            continue
+        if result is not None and result.error == "ratelimited" and result.scope == "workspace":
             paused[row.team_id] = result.retry_after
+        if result is not None and result.outcome == "retry" and result.scope == "slack":
+            unreachable = result.error
     return report
 
 
-def _settle(
-    svc: Services,
-    row_id: int,
-    team_id: str,
-    recipient: str,
-    attempts: int,
-    worker: str,
-    result: SendResult,
-    report: DrainReport,
-) -> None:
+def _deliver(
+    svc: Services, gateway: SlackGateway, row: Outbox, worker: str, now: datetime, report: DrainReport
+) -> SendResult | None:
+    """One row: still wanted, still someone to send to, inside their hours, then sent and settled."""
+    assert row.id is not None
+    if row.attempts > MAX_ATTEMPTS:  # claimed again and again by workers that died on it
+        outbox.mark_final(svc.engine, row.id, worker, "dead", "gave_up")
+        log.warning("outbox %s given up after %d attempts", row.key, row.attempts - 1)
+        report.dead += 1
+        return None
+    payload = json.loads(row.payload)
+    rendered = None
+    with svc.unit() as repo:
+        ws = repo.workspace(row.team_id)
+        person = repo.person_by_slack(row.team_id, row.recipient)
+        if ws is not None and not ws.active:
+            verdict = ("dead", "workspace_inactive")
+        elif person is None or not person.active:
+            verdict = ("dead", "recipient_inactive")
+        elif relevance(repo, row.kind, payload, now) != "send":
+            verdict = ("cancelled", "stale")
+        else:
+            verdict = ("", "")
+        if not verdict[0] and person is not None:
+            slot = cadence.next_slot(now, person.tz, svc.hours, person.away_until)
+            if slot > now + timedelta(minutes=1):
+                outbox.mark_deferred(svc.engine, row.id, worker, slot, "outside_working_hours")
+                report.deferred += 1
+                return None
+            rendered = render(repo, svc, row.kind, payload, person, now)
+            if rendered is None:
+                verdict = ("cancelled", "nothing_to_say")
+    if verdict[0]:
+        outbox.mark_final(svc.engine, row.id, worker, verdict[0], verdict[1])
+        report.cancelled += verdict[0] == "cancelled"
+        report.dead += verdict[0] == "dead"
+        return None
+    assert rendered is not None
+    result = gateway.post(row.recipient, rendered.text, rendered.blocks, team_id=row.team_id)
+    _settle(svc, row, worker, result, report)
+    return result
+
+
+def _wait_for_slack(svc: Services, row: Outbox, worker: str, result: SendResult, report: DrainReport) -> None:
+    """Slack did not answer, or failed on its side: the row waits for it, however long, without giving up;
+    the pause doubles from 5 s to at most 5 minutes, so it goes within minutes of Slack coming back."""
+    assert row.id is not None
+    pause = min(UNREACHABLE_MAX_PAUSE, max(result.retry_after, UNREACHABLE_FIRST_PAUSE * 2**row.unreachable))
+    outbox.mark_unreachable(svc.engine, row.id, worker, svc.clock.now() + timedelta(seconds=pause), result.error)
+    report.deferred += 1
+
+
+def _failed(svc: Services, row: Outbox, worker: str, exc: Exception, report: DrainReport) -> None:
+    """Logged with the row's key and the error's type only: its content may be someone's answer."""
+    assert row.id is not None
+    report.failed += 1
+    if row.attempts >= MAX_ATTEMPTS:
+        log.warning("outbox %s failed (%s) %d times; given up", row.key, type(exc).__name__, row.attempts)
+        outbox.mark_final(svc.engine, row.id, worker, "dead", f"error:{type(exc).__name__}")
+        report.dead += 1
+        return
+    log.warning("outbox %s failed (%s); retried later", row.key, type(exc).__name__)
+    backoff = timedelta(seconds=30 * 2**row.attempts)
+    outbox.mark_retry(svc.engine, row.id, worker, svc.clock.now() + backoff, f"error:{type(exc).__name__}")
+
+
+def _settle(svc: Services, row: Outbox, worker: str, result: SendResult, report: DrainReport) -> None:
+    assert row.id is not None
+    row_id, team_id, recipient = row.id, row.team_id, row.recipient
     now = svc.clock.now()
     if result.outcome == "sent":
         outbox.mark_sent(svc.engine, row_id, worker, now, result.ts)
@@ -113,10 +163,8 @@ def _settle(
         report.deferred += 1
         report.rate_limited += 1
         report.paused_until = max(report.paused_until or until, until)
-    elif result.outcome == "retry" and attempts < MAX_ATTEMPTS:
-        backoff = max(result.retry_after, 2.0**attempts)
-        outbox.mark_retry(svc.engine, row_id, worker, now + timedelta(seconds=backoff), result.error)
-        report.deferred += 1
+    elif result.outcome == "retry":
+        _wait_for_slack(svc, row, worker, result, report)
     elif result.outcome == "recipient_gone":
         outbox.mark_final(svc.engine, row_id, worker, "dead", result.error)
         with svc.unit() as repo:

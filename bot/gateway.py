@@ -45,7 +45,8 @@ WORKSPACE_GONE = frozenset(
 class SendResult:
     """``outcome``: sent, retry, recipient_gone, workspace_gone or failed (a message Slack will never take).
 
-    ``scope`` says what a rate-limit retry holds up: one channel, or the whole workspace.
+    ``scope`` says what a retry holds up: one channel or the whole workspace (a rate limit), or every
+    message (``slack``: Slack could not be reached at all).
     """
 
     outcome: str
@@ -149,7 +150,7 @@ class SlackGateway:
         except SlackApiError as exc:
             return self._classify(exc)
         except (OSError, TimeoutError) as exc:
-            return SendResult("retry", retry_after=5.0, error=type(exc).__name__)
+            return SendResult("retry", retry_after=5.0, error=type(exc).__name__, scope="slack")
         return SendResult("sent", ts=str(resp.get("ts") or ""))
 
     @staticmethod

@@ -1,5 +1,6 @@
 """The scheduler's work: plan what is due, then drain the outbox. Run by APScheduler and by `mal-bot tick`."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,11 +19,19 @@ class TickReport:
     resume_at: datetime | None = None
 
 
+log = logging.getLogger("mal.tick")
+
+
 def tick(svc: Services, gateway: SlackGateway, *, worker: str | None = None, max_batches: int = 100) -> TickReport:
     planned = PlanReport()
     for _ in range(max_batches):  # small transactions: locks are held briefly and a crash loses little
-        with svc.unit() as repo:
-            part = plan(repo, svc.clock.now(), svc.plan_settings)
+        try:
+            with svc.unit() as repo:
+                part = plan(repo, svc.clock.now(), svc.plan_settings)
+        except Exception as exc:  # items fail on their own (flows.guard); this is the store itself failing
+            log.warning("planning failed (%s); sending what is already planned", type(exc).__name__)
+            planned.failed["plan"] += 1
+            break
         planned.add(part)
         if part.nudges_examined < NUDGE_BATCH:
             break
@@ -33,6 +42,7 @@ def tick(svc: Services, gateway: SlackGateway, *, worker: str | None = None, max
         total.deferred += batch.deferred
         total.cancelled += batch.cancelled
         total.dead += batch.dead
+        total.failed += batch.failed
         total.errors += batch.errors
         total.rate_limited += batch.rate_limited
         if batch.paused_until is not None:

@@ -124,7 +124,8 @@ def next_slot(after: datetime, tz: str | None, hours: WorkingHours, away_until: 
     """The first moment at or after ``after`` when a person may be messaged.
 
     The cron trigger yields the next weekday minute inside working hours in the person's zone (DST
-    included); days that are holidays, or inside an absence, are stepped over to the next morning.
+    included); days that are holidays are stepped over to the next morning, and an absence is jumped over
+    whole, however long it is.
     """
     zone = tz or "Europe/Oslo"
     country = country_for(zone, hours.country)
@@ -133,6 +134,8 @@ def next_slot(after: datetime, tz: str | None, hours: WorkingHours, away_until: 
     # The trigger fires on whole minutes: start from the minute ``after`` falls in, so a moment that is
     # itself inside working hours is returned as it is rather than pushed to the next minute.
     start = after.astimezone(local_zone).replace(second=0, microsecond=0)
+    if away_until is not None and start.date() <= away_until:
+        start = datetime.combine(away_until + timedelta(days=1), time(0, 0), tzinfo=local_zone)
     candidate: datetime | None = trigger.get_next_fire_time(None, start)
     for _ in range(400):
         assert candidate is not None

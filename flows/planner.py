@@ -2,16 +2,22 @@
 
 Everything it does is keyed: a meeting per (pairing, period), a message per idempotency key. Its cost
 follows the due work (indexed ``nudge_at``, due dates), not the size of the organisation.
+
+Each item (a pair's nudge, an action's reminder, a person's digest) is planned apart (``flows.guard``): one
+that fails is skipped and put off, and everybody else's messages are planned as usual.
 """
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flows import cadence, privacy, season
+from flows.guard import RETRY_FAILED_AFTER, Guard
 from flows.outbox import Planned, enqueue, plan_for
 from flows.pairings import schedule
-from storage.models import Person
+from storage.models import Action, Pairing, Person
 from storage.repo import Repo
 
 REMINDER_WORKING_DAYS = 2
@@ -33,6 +39,7 @@ class PlanReport:
     digests: int = 0
     expired: int = 0
     nudges_examined: int = 0
+    failed: Counter[str] = field(default_factory=Counter)  # items skipped after an error, by what they were
 
     def add(self, other: "PlanReport") -> None:
         self.nudges += other.nudges
@@ -40,6 +47,7 @@ class PlanReport:
         self.digests += other.digests
         self.expired += other.expired
         self.nudges_examined += other.nudges_examined
+        self.failed.update(other.failed)
 
     @property
     def planned(self) -> int:
@@ -48,100 +56,125 @@ class PlanReport:
 
 def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report = PlanReport()
-    report.nudges, report.nudges_examined = _plan_nudges(repo, now, cfg)
-    season_nudges, season_examined = season.plan_nudges(repo, now, cfg.hours)
+    report.nudges, report.nudges_examined = _plan_nudges(repo, now, cfg, report)
+    season_nudges, season_examined = season.plan_nudges(repo, now, cfg.hours, Guard(repo, report.failed))
     report.nudges += season_nudges
     report.nudges_examined = max(report.nudges_examined, season_examined)
-    report.reminders = _plan_due_reminders(repo, now, cfg)
-    report.digests = _plan_digests(repo, now, cfg)
+    report.reminders = _plan_due_reminders(repo, now, cfg, report)
+    report.digests = _plan_digests(repo, now, cfg, report)
     report.expired = privacy.expire(repo, now, cfg.retention_months)
     return report
 
 
-def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> tuple[int, int]:
-    count = 0
+def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings, report: PlanReport) -> tuple[int, int]:
+    guard = Guard(repo, report.failed)
     due = repo.pairings_due(now, NUDGE_BATCH)
+    count = 0
     for pairing in due:
-        assert pairing.id is not None and pairing.next_window_at is not None and pairing.anchor is not None
-        people = repo.people([pairing.manager_id, pairing.employee_id])
-        manager, employee = people[pairing.manager_id], people[pairing.employee_id]
-        tz = manager.tz or cfg.tz
-        lead = cadence.lead_days(pairing.cadence, cfg.lead_days)
-        window = cadence.Window(pairing.next_window_at, pairing.nudge_at or now)
-        if not pairing.paused and manager.active and employee.active:
-            meeting = repo.ensure_meeting(
-                pairing.id,
-                window.period,
-                template=pairing.template,
-                window_start=window.start,
-                created_at=now,
-                status="planned",
-            )
-            count += enqueue(
-                repo,
-                [plan_for(manager, f"nudge:{meeting.id}", "nudge", {"meeting_id": meeting.id}, now, cfg.hours)],
-                now,
-            )
-        nxt = cadence.following_window(pairing.cadence, pairing.anchor, tz, lead, window.start)
-        pairing.next_window_at, pairing.nudge_at = nxt.start, nxt.nudge_at
-        if pairing.nudge_at <= now:  # far behind (a long outage): skip to the first window still ahead
-            schedule(pairing, now, tz, cfg.lead_days)
-        repo.add(pairing)
+        work, put_off = partial(_plan_nudge, repo, pairing, now, cfg), partial(_put_off, repo, pairing, now)
+        count += guard("nudge", f"pairing:{pairing.id}", work, put_off)
     return count, len(due)
+
+
+def _put_off(repo: Repo, pairing: Pairing, now: datetime) -> None:
+    pairing.nudge_at = now + RETRY_FAILED_AFTER
+    repo.add(pairing)
+
+
+def _plan_nudge(repo: Repo, pairing: Pairing, now: datetime, cfg: PlanSettings) -> int:
+    assert pairing.id is not None and pairing.next_window_at is not None and pairing.anchor is not None
+    count = 0
+    people = repo.people([pairing.manager_id, pairing.employee_id])
+    manager, employee = people[pairing.manager_id], people[pairing.employee_id]
+    tz = manager.tz or cfg.tz
+    lead = cadence.lead_days(pairing.cadence, cfg.lead_days)
+    window = cadence.Window(pairing.next_window_at, pairing.nudge_at or now)
+    if not pairing.paused and manager.active and employee.active:
+        meeting = repo.ensure_meeting(
+            pairing.id,
+            window.period,
+            template=pairing.template,
+            window_start=window.start,
+            created_at=now,
+            status="planned",
+        )
+        count = enqueue(
+            repo,
+            [plan_for(manager, f"nudge:{meeting.id}", "nudge", {"meeting_id": meeting.id}, now, cfg.hours)],
+            now,
+        )
+    nxt = cadence.following_window(pairing.cadence, pairing.anchor, tz, lead, window.start)
+    pairing.next_window_at, pairing.nudge_at = nxt.start, nxt.nudge_at
+    if pairing.nudge_at <= now:  # far behind (a long outage): skip to the first window still ahead
+        schedule(pairing, now, tz, cfg.lead_days)
+    repo.add(pairing)
+    return count
 
 
 def _morning(day: object, person: Person, cfg: PlanSettings) -> datetime:
     return datetime.combine(day, cfg.hours.start, tzinfo=ZoneInfo(person.tz or cfg.tz))  # type: ignore[arg-type]
 
 
-def _plan_due_reminders(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
+def _plan_due_reminders(repo: Repo, now: datetime, cfg: PlanSettings, report: PlanReport) -> int:
     """One reminder per action and due date, two working days before; moving the date plans anew.
 
     The reminder is stored at once with its future send time; an action already overdue gets none (and is
-    not read here again), the weekly digest speaks of it.
+    not read here again), the weekly digest speaks of it. An action whose reminder cannot be planned is
+    marked as done with too: the digest still speaks of it once it is overdue.
     """
+    guard = Guard(repo, report.failed)
     today = now.astimezone(ZoneInfo(cfg.tz)).date()
-    planned: list[Planned] = []
     actions = repo.actions_needing_reminder(today, today + timedelta(days=14))
     owners = repo.people([a.owner_id for a in actions])
+    count = 0
     for action in actions:
-        owner = owners[action.owner_id]
-        country = cadence.country_for(owner.tz, cfg.hours.country)
-        remind_day = cadence.working_days_before(action.due, REMINDER_WORKING_DAYS, country)
-        if action.due >= today and owner.active:
-            planned.append(
-                plan_for(
-                    owner,
-                    f"due:{action.id}:{action.due.isoformat()}",
-                    "due_reminder",
-                    {"action_id": action.id, "due": action.due.isoformat()},
-                    max(_morning(remind_day, owner, cfg), now),
-                    cfg.hours,
+
+        def work(action: Action = action) -> int:
+            owner = owners[action.owner_id]
+            planned: list[Planned] = []
+            if action.due >= today and owner.active:
+                country = cadence.country_for(owner.tz, cfg.hours.country)
+                remind_day = cadence.working_days_before(action.due, REMINDER_WORKING_DAYS, country)
+                planned.append(
+                    plan_for(
+                        owner,
+                        f"due:{action.id}:{action.due.isoformat()}",
+                        "due_reminder",
+                        {"action_id": action.id, "due": action.due.isoformat()},
+                        max(_morning(remind_day, owner, cfg), now),
+                        cfg.hours,
+                    )
                 )
-            )
-        action.reminder_for_due = action.due
-        repo.add(action)
-    return enqueue(repo, planned, now)
+            _reminded(repo, action)
+            return enqueue(repo, planned, now)
+
+        count += guard("due_reminder", f"action:{action.id}", work, partial(_reminded, repo, action))
+    return count
 
 
-def _plan_digests(repo: Repo, now: datetime, cfg: PlanSettings) -> int:
+def _reminded(repo: Repo, action: Action) -> None:
+    action.reminder_for_due = action.due
+    repo.add(action)
+
+
+def _plan_digests(repo: Repo, now: datetime, cfg: PlanSettings, report: PlanReport) -> int:
     """At most one digest of overdue actions a week per owner: the key is the ISO week."""
+    guard = Guard(repo, report.failed)
     today = now.astimezone(ZoneInfo(cfg.tz)).date()
-    owner_ids = repo.owners_with_overdue(today)
-    owners = repo.people(owner_ids)
-    planned = [
-        plan_for(
-            o,
-            f"digest:{o.id}:{cadence.iso_week(now, o.tz or cfg.tz)}",
-            "digest",
-            {"person_id": o.id, "week": cadence.iso_week(now, o.tz or cfg.tz)},
-            max(now, _monday_morning(now, o, cfg)),
-            cfg.hours,
-        )
-        for o in owners.values()
-        if o.active
-    ]
-    return enqueue(repo, planned, now)
+    owners = repo.people(repo.owners_with_overdue(today))
+    count = 0
+    for o in owners.values():
+        if not o.active:
+            continue
+
+        def work(o: Person = o) -> int:
+            week = cadence.iso_week(now, o.tz or cfg.tz)
+            desired = max(now, _monday_morning(now, o, cfg))
+            payload = {"person_id": o.id, "week": week}
+            return enqueue(repo, [plan_for(o, f"digest:{o.id}:{week}", "digest", payload, desired, cfg.hours)], now)
+
+        count += guard("digest", f"person:{o.id}", work, None)
+    return count
 
 
 def _monday_morning(now: datetime, person: Person, cfg: PlanSettings) -> datetime:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from flows import cadence
+from flows.guard import RETRY_FAILED_AFTER, Guard
 from flows.outbox import Planned, enqueue, plan_for
 from flows.templates import Template, template, templates
 from storage import seasons
@@ -245,44 +246,58 @@ def close_season(repo: Repo, admin: Person, *, admin_ids: Iterable[str], now: da
 # --- the tick: nudging managers when their date comes ------------------------------------------------------
 
 
-def plan_nudges(repo: Repo, now: datetime, hours: cadence.WorkingHours) -> tuple[int, int]:
+def plan_nudges(repo: Repo, now: datetime, hours: cadence.WorkingHours, guard: Guard) -> tuple[int, int]:
     """Nudge managers whose planned date has come: the meeting of the season is created then, and the
-    nudge is keyed by season and pair, so a repeated tick plans nothing twice. Returns (new, examined)."""
+    nudge is keyed by season and pair, so a repeated tick plans nothing twice. Returns (new, examined).
+
+    ``guard`` runs each pair in isolation (the planner's): a pair that fails is put off, not retried on
+    every tick, and does not hold up the others."""
     due = seasons.due_members(repo, now, NUDGE_BATCH)
-    planned: list[Planned] = []
+    count = 0
     for member in due:
-        member.nudged_at = now
-        repo.add(member)
-        pairing = repo.pairing(member.pairing_id)
-        season = seasons.season(repo, member.season_id)
-        if pairing is None or pairing.id is None or pairing.ended_at is not None or season is None:
-            continue
-        people = repo.people([pairing.manager_id, pairing.employee_id])
-        manager, employee = people[pairing.manager_id], people[pairing.employee_id]
-        if not (manager.active and employee.active):
-            continue
-        meeting = repo.ensure_meeting(
-            pairing.id,
-            f"season-{season.id}",
-            template=season.template,
-            window_start=member.nudge_at or now,
-            created_at=now,
-            status="planned",
-            season_id=season.id,
-        )
-        member.meeting_id = meeting.id
-        repo.add(member)
-        planned.append(
-            plan_for(
-                manager,
-                f"season-nudge:{season.id}:{pairing.id}",
-                "season_nudge",
-                {"meeting_id": meeting.id, "season_id": season.id},
-                now,
-                hours,
-            )
-        )
-    return enqueue(repo, planned, now), len(due)
+
+        def work(member: SeasonPairing = member) -> int:
+            return _plan_nudge(repo, member, now, hours)
+
+        def put_off(member: SeasonPairing = member) -> None:
+            member.nudge_at = now + RETRY_FAILED_AFTER
+            repo.add(member)
+
+        count += guard("season_nudge", f"season-pairing:{member.id}", work, put_off)
+    return count, len(due)
+
+
+def _plan_nudge(repo: Repo, member: SeasonPairing, now: datetime, hours: cadence.WorkingHours) -> int:
+    member.nudged_at = now
+    repo.add(member)
+    pairing = repo.pairing(member.pairing_id)
+    season = seasons.season(repo, member.season_id)
+    if pairing is None or pairing.id is None or pairing.ended_at is not None or season is None:
+        return 0
+    people = repo.people([pairing.manager_id, pairing.employee_id])
+    manager, employee = people[pairing.manager_id], people[pairing.employee_id]
+    if not (manager.active and employee.active):
+        return 0
+    meeting = repo.ensure_meeting(
+        pairing.id,
+        f"season-{season.id}",
+        template=season.template,
+        window_start=member.nudge_at or now,
+        created_at=now,
+        status="planned",
+        season_id=season.id,
+    )
+    member.meeting_id = meeting.id
+    repo.add(member)
+    planned = plan_for(
+        manager,
+        f"season-nudge:{season.id}:{pairing.id}",
+        "season_nudge",
+        {"meeting_id": meeting.id, "season_id": season.id},
+        now,
+        hours,
+    )
+    return enqueue(repo, [planned], now)
 
 
 # --- the invitation: at least a week ahead, not after the deadline ---------------------------------------

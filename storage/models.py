@@ -222,6 +222,8 @@ class Outbox(SQLModel, table=True):
     payload: str = Field(default="{}", max_length=100000)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
+    # Times in a row Slack could not be reached (no answer, 5xx): they set the backoff, never give up a row.
+    unreachable: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     not_before: datetime | None = utc_column()
     claimed_by: str | None = Field(default=None, max_length=100)
     lease_until: datetime | None = utc_column()

@@ -98,7 +98,7 @@ def renew(engine: Engine, row_ids: list[int], worker: str, lease_until: datetime
 
 
 def mark_sent(engine: Engine, row_id: int, worker: str, now: datetime, ts: str | None) -> bool:
-    return _finish(engine, row_id, worker, status="sent", sent_at=now, slack_ts=ts, lease_until=None)
+    return _finish(engine, row_id, worker, status="sent", sent_at=now, slack_ts=ts, lease_until=None, unreachable=0)
 
 
 def mark_retry(engine: Engine, row_id: int, worker: str, not_before: datetime, error: str) -> bool:
@@ -129,6 +129,23 @@ def mark_deferred(engine: Engine, row_id: int, worker: str, not_before: datetime
         error=reason[:500],
         claimed_by=None,
         lease_until=None,
+        attempts=sa.case((col(Outbox.attempts) > 0, col(Outbox.attempts) - 1), else_=0),
+    )
+
+
+def mark_unreachable(engine: Engine, row_id: int, worker: str, not_before: datetime, error: str) -> bool:
+    """Slack could not be reached or failed on its side: the message waits and the attempt is given back,
+    so an outage of any length uses nothing up; ``unreachable`` counts the failures in a row for the pause."""
+    return _finish(
+        engine,
+        row_id,
+        worker,
+        status="pending",
+        not_before=not_before,
+        error=error[:500],
+        claimed_by=None,
+        lease_until=None,
+        unreachable=col(Outbox.unreachable) + 1,
         attempts=sa.case((col(Outbox.attempts) > 0, col(Outbox.attempts) - 1), else_=0),
     )
 

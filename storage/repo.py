@@ -4,7 +4,8 @@ Flows receive a ``Repo`` bound to one session (one unit of work) and never open 
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -40,6 +41,12 @@ class Repo:
         self.session = session
 
     # --- generic -------------------------------------------------------------------------------
+    @contextmanager
+    def isolated(self) -> Iterator[None]:
+        """One item's changes in a savepoint: an error undoes only them, the rest of the unit of work stands."""
+        with self.session.begin_nested():
+            yield
+
     def add(self, row: Any) -> Any:
         self.session.add(row)
         self.session.flush()

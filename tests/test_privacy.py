@@ -6,6 +6,7 @@ preparation) is for its author alone: not for the other of the pair either."""
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,6 +21,7 @@ from bot.app import LISTENER_MODULES
 from bot.emulator.driver import SlackDriver
 from flows import actions, checkin, notes, season
 from flows.cadence import WorkingHours
+from flows.guard import Guard
 from flows.outbox import enqueue
 from flows.templates import template
 from storage import seasons
@@ -139,7 +141,7 @@ def kari_year(bot: Harness, kari: dict[str, Any]) -> dict[str, Any]:
         member = next(m for m in seasons.members(repo, opened.season.id) if m.pairing_id == kari["pairing_id"])
         member.nudge_at = now
         repo.add(member)
-        season.plan_nudges(repo, now, WorkingHours())
+        season.plan_nudges(repo, now, WorkingHours(), Guard(repo, Counter()))
         repo.session.flush()
         season_meeting = repo.meeting_for(kari["pairing_id"], f"season-{opened.season.id}")
         assert season_meeting is not None and season_meeting.id is not None
@@ -833,7 +835,7 @@ def test_nobody_but_per_acts_on_karis_season_conversation(bot: Harness, kari: di
         member = next(m for m in seasons.members(repo, opened.season.id or 0) if m.pairing_id == kari["pairing_id"])
         member.nudge_at = bot.clock.now()
         repo.add(member)
-        new, _ = season.plan_nudges(repo, bot.clock.now(), WorkingHours())
+        new, _ = season.plan_nudges(repo, bot.clock.now(), WorkingHours(), Guard(repo, Counter()))
         assert new >= 1
         repo.session.flush()
         meeting_id = repo.meeting_for(kari["pairing_id"], f"season-{opened.season.id}").id  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ within Slack's three seconds.
 """
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -22,6 +23,8 @@ from flows.access import is_nearest_manager
 from flows.checkin import Refused
 from flows.pairings import schedule
 from storage.models import Person
+
+MAX_ABSENCE = timedelta(days=365)
 
 
 def register(app: App) -> None:
@@ -145,6 +148,8 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -
             until = dates.parse_date(cmd.text, today)
         except dates.DateError as exc:
             return _say(notice(f"date_{exc.reason}", c.t, exc.text))
+        if until > today + MAX_ABSENCE:  # a longer one is not an absence; it would also hold up the tick
+            return _say(notice("away_too_far", c.t, c.t.day(today + MAX_ABSENCE)))
         c.person.away_until = until
         c.repo.add(c.person)
         return _say(c.t._("Noted: no messages from mal until after {date}.", date=c.t.day(until)))

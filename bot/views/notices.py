@@ -22,6 +22,7 @@ REASONS = {
         "Write it like this: `/mal cadence @person monthly` (weekly, biweekly, monthly, quarterly or yearly)"
     ),
     "away_usage": N_("Write it like this: `/mal away 2026-12-24`"),
+    "away_too_far": N_("An absence can last at most a year, so until {arg} at the latest."),
     "date_unparseable": N_("I could not read the date “{arg}”. Write it like 2026-12-15 or 15.12.2026."),
     "date_missing": N_("Add a date at the end, like `by 15.12.2026`."),
     "date_past": N_("The date {arg} has already passed. Choose a date from today on."),
