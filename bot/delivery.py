@@ -131,7 +131,8 @@ def _wait_for_slack(svc: Services, row: Outbox, worker: str, result: SendResult,
     the pause doubles from 5 s to at most 5 minutes, so it goes within minutes of Slack coming back."""
     assert row.id is not None
     pause = min(UNREACHABLE_MAX_PAUSE, max(result.retry_after, UNREACHABLE_FIRST_PAUSE * 2**row.unreachable))
-    outbox.mark_unreachable(svc.engine, row.id, worker, svc.clock.now() + timedelta(seconds=pause), result.error)
+    until = svc.clock.now() + timedelta(seconds=pause)
+    outbox.mark_deferred(svc.engine, row.id, worker, until, result.error, unreachable=True)
     report.deferred += 1
 
 

@@ -114,12 +114,17 @@ def mark_retry(engine: Engine, row_id: int, worker: str, not_before: datetime, e
     )
 
 
-def mark_deferred(engine: Engine, row_id: int, worker: str, not_before: datetime, reason: str) -> bool:
-    """Back to the queue without using up an attempt: a rate limit or working hours mean "later", not "failed".
+def mark_deferred(
+    engine: Engine, row_id: int, worker: str, not_before: datetime, reason: str, *, unreachable: bool = False
+) -> bool:
+    """Back to the queue without using up an attempt: a rate limit, working hours or Slack being down mean
+    "later", not "failed".
 
-    The claim counted an attempt; it is given back, so a message Slack keeps slowing down is never
-    given up on for that alone.
+    The claim counted an attempt; it is given back, so a message Slack keeps slowing down, or an outage of
+    any length, is never given up on for that alone. ``unreachable`` counts Slack's failures in a row, for
+    the pause before the next try.
     """
+    extra = {"unreachable": col(Outbox.unreachable) + 1} if unreachable else {}
     return _finish(
         engine,
         row_id,
@@ -130,23 +135,7 @@ def mark_deferred(engine: Engine, row_id: int, worker: str, not_before: datetime
         claimed_by=None,
         lease_until=None,
         attempts=sa.case((col(Outbox.attempts) > 0, col(Outbox.attempts) - 1), else_=0),
-    )
-
-
-def mark_unreachable(engine: Engine, row_id: int, worker: str, not_before: datetime, error: str) -> bool:
-    """Slack could not be reached or failed on its side: the message waits and the attempt is given back,
-    so an outage of any length uses nothing up; ``unreachable`` counts the failures in a row for the pause."""
-    return _finish(
-        engine,
-        row_id,
-        worker,
-        status="pending",
-        not_before=not_before,
-        error=error[:500],
-        claimed_by=None,
-        lease_until=None,
-        unreachable=col(Outbox.unreachable) + 1,
-        attempts=sa.case((col(Outbox.attempts) > 0, col(Outbox.attempts) - 1), else_=0),
+        **extra,
     )
 
 
