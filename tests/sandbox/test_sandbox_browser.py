@@ -8,6 +8,7 @@ The README's picture of the manager's ``/mal`` view is taken here:
 """
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from bot.sandbox.app import PageServer
 from flows.i18n import translator
 from flows.templates import template
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ENV = "MAL_CHROMIUM"  # a browser at another path; otherwise found by name on PATH
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -43,15 +45,23 @@ ANSWERS = [
 ][:QUESTIONS]
 
 
+def find_chromium() -> str | None:
+    given = os.environ.get(CHROMIUM_ENV)
+    if given:
+        return given if Path(given).exists() else None
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install chromium)"
+    chromium = find_chromium()
+    if chromium is None:
+        message = f"no Chromium found (set {CHROMIUM_ENV}, or install one: apt-get install chromium)"
         if os.environ.get("CI"):
             pytest.fail(message + "; on CI the browser tests must run")
         pytest.skip(message)
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:
