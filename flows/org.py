@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from flows import pairings
 from flows.cadence import CADENCES
 from flows.i18n import LANGUAGES, Translator
+from flows.templates import templates
 from storage.models import Pairing, Person
 from storage.repo import Repo
 
@@ -63,6 +64,8 @@ COLUMN_ALIASES: dict[str, frozenset[str]] = {
     "language": frozenset({"language", "lang", "språk", "mål", "målform"}),
     # optional: the employee's unit, for the season's participation per unit
     "unit": frozenset({"unit", "department", "avdeling", "enhet", "eining", "seksjon", "avdelning", "sektion"}),
+    # optional: which conversation the pair holds (a template key: monthly, frequent, ...)
+    "template": frozenset({"template", "conversation", "samtale", "samtaletype", "samtal", "samtalstyp"}),
 }
 
 CADENCE_ALIASES: dict[str, str] = {
@@ -112,6 +115,7 @@ class ProblemKind(StrEnum):
     NOT_AN_IDENTITY = "not_an_identity"
     UNKNOWN_CADENCE = "unknown_cadence"
     UNKNOWN_LANGUAGE = "unknown_language"
+    UNKNOWN_TEMPLATE = "unknown_template"
     SELF_MANAGER = "self_manager"
     DUPLICATE_EMPLOYEE = "duplicate_employee"
     CYCLE = "cycle"
@@ -143,6 +147,7 @@ class OrgRow:
     cadence: str | None = None
     language: str | None = None
     unit: str | None = None
+    template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -381,10 +386,29 @@ def _row(
     if raw_language and language is None:
         message = t._("Line {line}: unknown language {value} (use nb, nn, sv or en)", line=line, value=raw_language)
         problems.append(Problem(ProblemKind.UNKNOWN_LANGUAGE, message, (line,)))
+    raw_template = cell("template")
+    template = raw_template.lower() if raw_template else None
+    if template is not None and template not in templates():
+        message = t._(
+            "Line {line}: unknown conversation {value} (use one of: {keys})",
+            line=line,
+            value=raw_template,
+            keys=", ".join(sorted(templates())),
+        )
+        problems.append(Problem(ProblemKind.UNKNOWN_TEMPLATE, message, (line,)))
+        template = None
     if employee is None:
         return None
     unit = cell("unit")[:200] or None
-    return OrgRow(line=line, employee=employee, manager=manager, cadence=cadence, language=language, unit=unit)
+    return OrgRow(
+        line=line,
+        employee=employee,
+        manager=manager,
+        cadence=cadence,
+        language=language,
+        unit=unit,
+        template=template,
+    )
 
 
 def _not_identity(line: int, value: str, t: Translator) -> Problem:
@@ -637,6 +661,7 @@ def apply_import(
             tz=tz,
             lead=lead_days,
             cadence_name=row.cadence,
+            template_name=row.template,
         )
         report.count(outcome)
     repo.session.flush()

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flows import cadence, privacy, season
 from flows.outbox import Planned, enqueue, plan_for
 from flows.pairings import schedule
+from storage import seasons
 from storage.models import Person
 from storage.repo import Repo
 
@@ -61,6 +62,9 @@ def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
 def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> tuple[int, int]:
     count = 0
     due = repo.pairings_due(now, NUDGE_BATCH)
+    # While a pair's annual conversation of an open season is still to be held, the regular nudges pause:
+    # the window moves on, and the nudges resume with the first window after it.
+    in_season = seasons.in_open_season(repo, [p.id for p in due if p.id is not None])
     for pairing in due:
         assert pairing.id is not None and pairing.next_window_at is not None and pairing.anchor is not None
         people = repo.people([pairing.manager_id, pairing.employee_id])
@@ -68,7 +72,7 @@ def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> tuple[int, int
         tz = manager.tz or cfg.tz
         lead = cadence.lead_days(pairing.cadence, cfg.lead_days)
         window = cadence.Window(pairing.next_window_at, pairing.nudge_at or now)
-        if not pairing.paused and manager.active and employee.active:
+        if not pairing.paused and pairing.id not in in_season and manager.active and employee.active:
             meeting = repo.ensure_meeting(
                 pairing.id,
                 window.period,

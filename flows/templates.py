@@ -585,6 +585,14 @@ def template(key: str) -> Template:
     return found
 
 
+def conversation_title(key: str, translate: Callable[[str], str]) -> str:
+    """A meeting's or a conversation's name in the reader's language, from its template's own title: an
+    annual conversation is not a "1:1". ``translate`` is the reader's ``Translator._``. A template that is
+    gone (a custom file removed) falls back to the monthly one's title rather than failing a message."""
+    found = templates().get(key) or templates().get("monthly")
+    return translate(found.title) if found is not None else key
+
+
 def _age_in(birth_year: int, year: int) -> int:
     return year - birth_year
 

@@ -189,7 +189,9 @@ def snapshot(bot: Harness) -> dict[str, Any]:
                 (m.id, m.status, m.scheduled_at, m.skip_reason, m.prep_shared_at) for m in s.exec(select(Meeting)).all()
             ),
             "evaluations": len(s.exec(select(Evaluation)).all()),
-            "pairings": sorted((p.id, p.cadence, p.paused, p.manager_id) for p in s.exec(select(Pairing)).all()),
+            "pairings": sorted(
+                (p.id, p.cadence, p.paused, p.manager_id, p.template) for p in s.exec(select(Pairing)).all()
+            ),
             "outbox": len(s.exec(select(Outbox)).all()),
         }
 
@@ -446,6 +448,12 @@ TABLE = [
         lambda w: w.select("team_cadence", f"{w.ids['pairing']}:weekly"),
         "acts",
         "acts",
+    ),
+    Row(
+        "action:pair_template",
+        "choose the conversation of Kari's pair: her nearest manager only",
+        lambda w: w.select("pair_template", f"{w.ids['pairing']}:frequent"),
+        manager="acts",
     ),
     Row(
         "action:team_pause",

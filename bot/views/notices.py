@@ -21,6 +21,8 @@ REASONS = {
     "cadence_usage": N_(
         "Write it like this: `/mal cadence @person monthly` (weekly, biweekly, monthly, quarterly or yearly)"
     ),
+    "template_usage": N_("Write it like this: `/mal template @person`, then choose the conversation."),
+    "not_a_template": N_("There is no conversation “{arg}”. Choose one from the list: `/mal template @person`."),
     "away_usage": N_("Write it like this: `/mal away 2026-12-24`"),
     "date_unparseable": N_("I could not read the date “{arg}”. Write it like 2026-12-15 or 15.12.2026."),
     "date_missing": N_("Add a date at the end, like `by 15.12.2026`."),
