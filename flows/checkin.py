@@ -49,10 +49,29 @@ def context(repo: Repo, meeting_id: int) -> MeetingContext | None:
 
 
 def questions(meeting: Meeting) -> list[Question]:
-    """The employee's preparation questions: the template's, then the manager's additions."""
+    """The employee's preparation questions: the template's (only those the manager chose, when the template
+    lets the manager choose), then the manager's additions from the question menu."""
     tpl = template(meeting.template)
+    prep = list(tpl.employee_prep)
+    if tpl.manager_picks and meeting.chosen_questions is not None:
+        chosen = set(json.loads(meeting.chosen_questions))
+        pickable = {q.key for q in tpl.pickable}
+        prep = [q for q in prep if q.key not in pickable or q.key in chosen]
     extra = [q for key in json.loads(meeting.extra_questions or "[]") if (q := menu_question(key))]
-    return list(tpl.employee_prep) + extra
+    return prep + extra
+
+
+def last_chosen(repo: Repo, meeting: Meeting) -> list[str] | None:
+    """The questions chosen for this conversation, or else for the pair's last one: a manager who found a good
+    set keeps it without choosing again."""
+    if meeting.chosen_questions is not None:
+        return list(json.loads(meeting.chosen_questions))
+    earlier = [
+        m
+        for m in repo.meetings_of_pairings([meeting.pairing_id])
+        if m.chosen_questions is not None and m.template == meeting.template and m.id != meeting.id
+    ]
+    return list(json.loads(earlier[-1].chosen_questions or "[]")) if earlier else None
 
 
 # --- the manager's side -----------------------------------------------------------------------------
@@ -75,6 +94,7 @@ def invite(
     special_topics: str,
     now: datetime,
     hours: cadence.WorkingHours,
+    chosen: list[str] | None = None,
 ) -> Invited | Refused:
     """Fix time and place, and plan everything that follows from it.
 
@@ -94,12 +114,21 @@ def invite(
         return Refused("past")
     if any(menu_question(k) is None for k in extra_questions):
         return Refused("unknown_question")
+    tpl = template(ctx.meeting.template)
+    if tpl.manager_picks:
+        # 004: the manager chooses which questions go with this invitation; the employee prepares only those.
+        if not chosen:
+            return Refused("choose_questions")
+        if not set(chosen) <= {q.key for q in tpl.pickable}:
+            return Refused("unknown_question")
     if (too := season.check_invite(repo, ctx.meeting, when, now, manager.tz or "Europe/Oslo")) is not None:
         return Refused(too)  # a season's conversation: at least a week to prepare, and by the deadline
     meeting = ctx.meeting
     meeting.scheduled_at = when
     meeting.place = place.strip()[:500] or None
     meeting.extra_questions = json.dumps(extra_questions)
+    if tpl.manager_picks:
+        meeting.chosen_questions = json.dumps(list(dict.fromkeys(chosen or ())))
     meeting.special_topics = special_topics.strip()[:3000] or None
     meeting.status = "invited"
     repo.add(meeting)

@@ -424,7 +424,7 @@ def focus_to_post(repo: Repo, focus_id: int, digest: str, recipient: Person) -> 
     row = seasons.focus_by_id(repo, focus_id)
     if row is None or recipient.id is None:
         return None
-    season = seasons.season(repo, row.season_id)
+    season = seasons.season(repo, row.season_id) if row.season_id is not None else None
     pairing = repo.active_pairing_of(recipient.id)
     text = FocusText.of(row)
     if season is None or season.status != "open" or pairing is None or pairing.manager_id != row.manager_id:

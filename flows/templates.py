@@ -47,6 +47,7 @@ TEMPLATE_FIELDS = (
     "duration_minutes",
     "due_by",
     "offer",
+    "manager_picks",
     "scales",
     "employee_prep",
     "manager_prep",
@@ -161,8 +162,18 @@ class Template:
     offer: Offer | None = None
     description: str = ""
     due_by: str = ""
+    # 004: the manager chooses, per invitation, which of the sections' questions go with it.
+    manager_picks: bool = False
     origin: str = field(default="", compare=False)
     origin_line: int = field(default=0, compare=False)
+
+    @property
+    def pickable(self) -> tuple[Question, ...]:
+        """The questions a manager chooses among when the template lets them: the employee's questions of the
+        sections, in the form's order. The template's own opening questions always go with the invitation."""
+        if not self.manager_picks:
+            return ()
+        return tuple(q for s in self.sections for q in s.questions if "employee" in q.prepared_by)
 
     def question(self, key: str) -> Question | None:
         """A question of the employee's side by key, wherever it is asked: answers are stored by that key."""
@@ -506,6 +517,7 @@ def parse_template(text: str, name: str) -> Template:
         offer=r.offer(fields["offer"]) if "offer" in fields else None,
         description=r.optional_text(fields, "description", "the template"),
         due_by=r.due_by(fields["due_by"]) if "due_by" in fields else "",
+        manager_picks=r.flag(fields["manager_picks"], "'manager_picks'") if "manager_picks" in fields else False,
         origin=name,
         origin_line=fields["key"].start_mark.line + 1,
     )

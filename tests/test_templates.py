@@ -199,6 +199,7 @@ def run_conversation(engine: Engine, key: str) -> None:
             special_topics="",
             now=NOW,
             hours=HOURS,
+            chosen=[q.key for q in tpl.pickable] or None,  # 004: the manager picks; here every question
         )
         assert isinstance(invited, checkin.Invited)
 

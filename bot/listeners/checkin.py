@@ -84,7 +84,10 @@ def on_invite_open(
         ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager", open_only=True)
         if ctx is None:
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body)))
+        picked = checkin.last_chosen(c.repo, ctx.meeting)
+        client.views_open(
+            trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body), picked=picked)
+        )
 
 
 def on_skip_open(
@@ -136,6 +139,11 @@ def on_invite_submit(
     place = (values.get("place", {}).get("place") or {}).get("value") or ""
     extra = [o["value"] for o in (values.get("extra", {}).get("extra") or {}).get("selected_options") or []]
     topics = (values.get("topics", {}).get("topics") or {}).get("value") or ""
+    chosen = (
+        [o["value"] for o in (values["chosen"].get("chosen") or {}).get("selected_options") or []]
+        if "chosen" in values
+        else None
+    )
     with caller(context, client, team_of(body), user_of(body)) as c:
         if not day or not clock:
             ack(response_action="errors", errors={"date": notice("empty", c.t)})
@@ -152,9 +160,11 @@ def on_invite_submit(
             special_topics=topics,
             now=c.svc.clock.now(),
             hours=c.svc.hours,
+            chosen=chosen,
         )
         if isinstance(result, checkin.Refused):
-            ack(response_action="errors", errors={"date": notice(result.reason, c.t)})
+            field = "chosen" if result.reason == "choose_questions" and "chosen" in values else "date"
+            ack(response_action="errors", errors={field: notice(result.reason, c.t)})
             return
         enqueue(c.repo, result.planned, c.svc.clock.now())
         ack()

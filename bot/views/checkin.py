@@ -17,6 +17,7 @@ from bot.views.blocks import (
     input_block,
     modal,
     option,
+    plain,
     section,
     static_select,
     text_input,
@@ -126,8 +127,10 @@ def invite_modal(
     *,
     initial_day: date | None = None,
     lead: list[Block] | None = None,
+    picked: list[str] | None = None,
 ) -> dict[str, Any]:
-    """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is."""
+    """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is;
+    ``picked`` are the questions chosen last time, for a template whose manager chooses them."""
     assert ctx.meeting.window_start is not None
     start = initial_day or ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz))).date()
     menu = [option(t._(q.text) if not q.core else "★ " + t._(q.text), q.key) for q in question_menu()]
@@ -139,6 +142,7 @@ def invite_modal(
         ),
         input_block("time", t._("Time"), {"type": "timepicker", "action_id": "time", "initial_time": "10:00"}),
         input_block("place", t._("Place or link"), text_input("place", max_length=500), optional=True),
+        *question_picker(template(ctx.meeting.template), t, picked),
         input_block(
             "extra",
             t._("Extra questions"),
@@ -166,6 +170,36 @@ def invite_modal(
         close=t._("Cancel"),
         private_metadata=json.dumps({"meeting_id": ctx.meeting.id, **origin}),
     )
+
+
+def question_picker(tpl: Template, t: Translator, picked: list[str] | None) -> list[Block]:
+    """004's frequent conversation: the manager chooses which questions go with this invitation, grouped by
+    the template's sections; the employee then prepares only those."""
+    if not tpl.pickable:
+        return []
+    keys = {q.key for q in tpl.pickable}
+    groups: list[dict[str, Any]] = []
+    for s in tpl.sections:
+        options = [option(_q(q, t), q.key) for q in s.questions if q.key in keys]
+        if options:
+            groups.append({"label": plain(t._(s.title), 75), "options": options})
+    element: dict[str, Any] = {
+        "type": "multi_static_select",
+        "action_id": "chosen",
+        "option_groups": groups,
+        "placeholder": plain(t._("Choose the questions"), 150),
+    }
+    initial = [o for g in groups for o in g["options"] if o["value"] in set(picked or ())]
+    if initial:
+        element["initial_options"] = initial
+    return [
+        input_block(
+            "chosen",
+            t._("Questions for this conversation"),
+            element,
+            hint=t._("Quality before quantity: choose the questions that matter most for the two of you now."),
+        )
+    ]
 
 
 def skip_modal(meeting_id: int, t: Translator, origin: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ REASONS = {
     "owner_unknown": N_("The person responsible is not an active user in this workspace."),
     "too_late": N_("The meeting has started, so the preparation can no longer be changed."),
     "unknown_question": N_("One of the chosen questions is not in the question menu."),
+    "choose_questions": N_("Choose at least one question for this conversation."),
     "unknown_user": N_("I don't know {arg}. Mention someone with @, and choose them from Slack's list."),
     "unknown_command": N_("I don't know the command “{arg}”. Type `/mal help` to see what I can do."),
     "trailing": N_("I didn't understand “{arg}”. Type `/mal help` to see what I can do."),
