@@ -375,6 +375,15 @@ class _Reader:
             )
             if not questions:
                 self.fail(fields["questions"], f"{where} has no questions")
+            for q in questions:
+                if not q.prepared_by:
+                    # A question nobody prepares is never shown to anyone: refuse it at start, not months later.
+                    raise TemplateError(
+                        self.name,
+                        q.line,
+                        f"question {q.key!r} of {where} names no party: give the section or the question "
+                        f"'prepared_by: [employee, manager]' (or one of them)",
+                    )
             out.append(
                 Section(
                     key=key,

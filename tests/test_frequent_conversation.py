@@ -37,9 +37,9 @@ def test_the_manager_picks_the_questions_and_the_employee_prepares_only_those(bo
     picker = _picker(modal)
     assert picker["optional"] is False
     groups = [g["label"]["text"] for g in picker["element"]["option_groups"]]
-    assert groups == ["Innledning", "Spørsmål til samtalen"]
+    assert groups == ["Innledning", "Spørsmål til samtalen", "Avtale"]
     labels = [o["text"]["text"] for g in picker["element"]["option_groups"] for o in g["options"]]
-    assert len(labels) == 14 and "Hva gir deg arbeidsglede?" in labels
+    assert len(labels) == 15 and "Hva gir deg arbeidsglede?" in labels
     assert "initial_options" not in picker["element"]  # nothing chosen before: Per chooses
 
     chosen = [

@@ -107,7 +107,18 @@ def test_annual_has_the_sections_of_the_ks_form_and_the_end_of_april() -> None:
         "other_topics",
     ]
     assert tpl.cadence == "yearly" and tpl.due_by == "04-30" and tpl.duration_minutes == 90
-    assert len(tpl.employee_prep) == 8 and len(tpl.manager_prep) == 9
+    # 002: both prepare the form; its 16 questions follow each party's own preparation, in the form's order.
+    in_form = [q for s in tpl.sections for q in s.questions]
+    assert len(in_form) == 16
+    assert list(tpl.employee_prep) == [*tpl.employee_prep[:8], *in_form]
+    assert list(tpl.manager_prep) == [*tpl.manager_prep[:9], *in_form]
+
+
+def test_every_question_of_every_shipped_template_is_prepared_by_someone() -> None:
+    for tpl in templates().values():
+        asked = {q.key for q in (*tpl.employee_prep, *tpl.manager_prep)}
+        never = [q.key for s in tpl.sections for q in s.questions if q.key not in asked]
+        assert not never, (tpl.key, never)
 
 
 def test_rus_rates_the_criteria_with_reasons_and_plans_how_to_follow_up() -> None:
@@ -343,9 +354,16 @@ BROKEN = {
         "taken by the question menu",
     ),
     "duplicate key across sections": (
-        GOOD + 'sections:\n  - key: s\n    title: "S"\n    questions:\n      - key: one\n        text: "Two?"\n',
-        10,
+        GOOD
+        + 'sections:\n  - key: s\n    title: "S"\n    prepared_by: employee\n    questions:\n'
+        + '      - key: one\n        text: "Two?"\n',
+        11,
         "duplicate question key 'one'",
+    ),
+    "a section question nobody prepares": (
+        GOOD + 'sections:\n  - key: s\n    title: "S"\n    questions:\n      - key: two\n        text: "Two?"\n',
+        10,
+        "question 'two' of section 's' names no party",
     ),
     "yaml syntax error": (GOOD + '  - key: two\n    text: "unterminated\n', 8, "YAML syntax error"),
     "bad indentation": ('key: mine\ntitle: "Mine"\n employee_prep: []\n', 3, "YAML syntax error"),

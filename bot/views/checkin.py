@@ -232,6 +232,18 @@ def _carried(items: list[ActionItem], t: Translator) -> list[Block]:
     return [section(t._("*Open actions from earlier conversations*") + "\n" + "\n".join(lines))]
 
 
+def agenda(tpl: Template, t: Translator) -> list[Block]:
+    """The conversation form's parts in their order (002's "samtaleskjema"): the same agenda in the employee's
+    invitation and the manager's brief, so both walk through the form the same way."""
+    if not tpl.sections:
+        return []
+    lines = [
+        f"{n}. {escape(t._(s.title))}" + (f" — _{escape(t._(s.intro))}_" if s.intro else "")
+        for n, s in enumerate(tpl.sections, 1)
+    ]
+    return [section(t._("*Agenda*") + "\n" + "\n".join(lines))]
+
+
 def notes_button(t: Translator, meeting_id: int) -> dict[str, Any]:
     return button(t._("My private notes"), "note_open", str(meeting_id))
 
@@ -257,6 +269,7 @@ def invitation(
             + _when_where(ctx, t, ctx.employee.tz)
         ),
         *(focus or []),
+        *agenda(template(ctx.meeting.template), t),
     ]
     for n, chunk in enumerate(_chunks(lines, 2800, "\n")):
         blocks.append(section((t._("*Prepare with these questions*") + "\n" if n == 0 else "") + chunk))
@@ -518,6 +531,7 @@ def brief(
     blocks: list[Block] = [
         header(t._("Tomorrow's 1:1")),
         section(t._("With <@{user}>", user=ctx.employee.slack_user_id) + "\n" + _when_where(ctx, t, ctx.manager.tz)),
+        *agenda(tpl, t),
     ]
     if answers:
         blocks.append(section(t._("*What <@{user}> has prepared*", user=ctx.employee.slack_user_id)))
