@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows import cadence, season
+from flows import cadence, season, senior
 from flows.access import meeting_role
 from flows.outbox import Planned, plan_for
 from flows.templates import Question, menu_question, option_keys, parse_answer, template
@@ -57,7 +57,9 @@ def questions(meeting: Meeting) -> list[Question]:
         chosen = set(json.loads(meeting.chosen_questions))
         pickable = {q.key for q in tpl.pickable}
         prep = [q for q in prep if q.key not in pickable or q.key in chosen]
-    extra = [q for key in json.loads(meeting.extra_questions or "[]") if (q := menu_question(key))]
+    extra = [
+        q for key in json.loads(meeting.extra_questions or "[]") if (q := menu_question(key) or senior.borrowed(key))
+    ]
     return prep + extra
 
 
@@ -126,7 +128,9 @@ def invite(
     meeting = ctx.meeting
     meeting.scheduled_at = when
     meeting.place = place.strip()[:500] or None
-    meeting.extra_questions = json.dumps(extra_questions)
+    # 004: from 58 the senior measures are a topic of the yearly conversation, asked of the employee.
+    measures = senior.measure_questions(meeting.template, ctx.employee.birth_year, when.year)
+    meeting.extra_questions = json.dumps([*extra_questions, *measures])
     if tpl.manager_picks:
         meeting.chosen_questions = json.dumps(list(dict.fromkeys(chosen or ())))
     meeting.special_topics = special_topics.strip()[:3000] or None

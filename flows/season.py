@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from flows import cadence
 from flows.outbox import Planned, enqueue, plan_for
-from flows.templates import Template, template, templates
+from flows.templates import Template, season_template, template, templates
 from storage import seasons
 from storage.models import Meeting, Pairing, Person, Season, SeasonPairing, TeamFocus
 from storage.repo import Repo
@@ -264,7 +264,7 @@ def plan_nudges(repo: Repo, now: datetime, hours: cadence.WorkingHours) -> tuple
         meeting = repo.ensure_meeting(
             pairing.id,
             f"season-{season.id}",
-            template=season.template,
+            template=season_template(season.template, employee.birth_year, season.deadline.year),
             window_start=member.nudge_at or now,
             created_at=now,
             status="planned",

@@ -629,6 +629,16 @@ def offered_templates(birth_year: int | None, year: int) -> list[Template]:
     return out
 
 
+def season_template(default: str, birth_year: int | None, year: int) -> str:
+    """The template of a person's season conversation: the senior conversation the year they turn 60 (004:
+    "det året medarbeideren fyller 60 år"), else the season's own. Without a birth year, always the season's."""
+    for tpl in templates().values():
+        rule = tpl.offer.min_age_in_year if tpl.offer else None
+        if rule is not None and birth_year is not None and _age_in(birth_year, year) == rule:
+            return tpl.key
+    return default
+
+
 def measures_due(birth_year: int | None, year: int) -> list[Template]:
     """Templates whose measures should already be a topic of the regular conversation this year (004: from 58)."""
     if birth_year is None:

@@ -193,6 +193,9 @@ def snapshot(bot: Harness) -> dict[str, Any]:
                 (p.id, p.cadence, p.paused, p.manager_id, p.template) for p in s.exec(select(Pairing)).all()
             ),
             "outbox": len(s.exec(select(Outbox)).all()),
+            "birth_years": sorted(
+                (p.slack_user_id, p.birth_year) for p in s.exec(select(Person)).all() if p.birth_year
+            ),
         }
 
 
@@ -456,6 +459,12 @@ TABLE = [
         manager="acts",
     ),
     Row(
+        "command:/mal",
+        "/mal birthyear @kari: recorded by an admin only, never asked of anyone",
+        lambda w: w.driver.slash_command(w.uid, "birthyear <@UKARI|kari> 1966"),
+        admin="acts",
+    ),
+    Row(
         "action:team_pause",
         "pause Kari's pair",
         lambda w: w.buttons("team_pause", str(w.ids["pairing"])),
@@ -604,8 +613,8 @@ def test_every_listener_has_a_row_in_the_privacy_table() -> None:
 def test_content_is_for_the_employee_and_the_nearest_manager_only() -> None:
     for row in TABLE:
         for role in CALLERS:
-            if role == "admin" and row.listener == "view:season_open_submit":
-                assert row.outcome(role) == "acts", row.what  # opening a season, which shows counts only
+            if role == "admin" and (row.listener == "view:season_open_submit" or "birthyear" in row.what):
+                assert row.outcome(role) == "acts", row.what  # opening a season (counts only), a birth year
                 continue
             assert role in NEAREST or row.outcome(role) == "none", (row.what, role)
             assert row.outcome(role) != "leaks", (row.what, role)

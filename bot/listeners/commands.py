@@ -17,7 +17,7 @@ from bot.views import checkin as checkin_views
 from bot.views import home as home_views
 from bot.views.blocks import section
 from bot.views.notices import notice
-from flows import actions, commands, dates, notes, pair_template, privacy
+from flows import actions, commands, dates, notes, pair_template, privacy, senior
 from flows.access import is_nearest_manager
 from flows.checkin import Refused
 from flows.pairings import schedule
@@ -142,6 +142,15 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -
         return _cadence(c, cmd, client)
     if cmd.name == "template":
         return _template(c, cmd, client)
+    if cmd.name == "birthyear":
+        assert cmd.user is not None
+        person = _target(c, cmd.user, client)
+        if person is None:
+            return _say(notice("not_admin", c.t))
+        born = senior.set_birth_year(c.repo, c.person, person, cmd.text, c.svc.settings.admin_ids)
+        if isinstance(born, senior.Refused):
+            return _say(notice(born.reason, c.t))
+        return home_views.birth_year(born.person, born.year, c.t)
     if cmd.name == "away":
         try:
             until = dates.parse_date(cmd.text, today)

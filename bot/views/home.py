@@ -73,6 +73,11 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
                     title=conversation_title(pairing.template, t._),
                     cadence=cadence_label(pairing.cadence, t),
                 )
+                + (
+                    " · " + t._("Year of birth: {year} (for the senior conversation)", year=data.viewer.birth_year)
+                    if data.viewer.birth_year
+                    else ""
+                )
             )
         )
     if data.upcoming:
@@ -171,10 +176,33 @@ def template_choice(choice: Choice, t: Translator) -> list[Block]:
             block_id=f"pair_template:{pid}",
         ),
         section("\n".join(lines)[:2900]),
+        *(
+            [context(t._("Year of birth: {year} (for the senior conversation)", year=choice.employee.birth_year))]
+            if choice.employee.birth_year
+            else []
+        ),
         context(
             t._(
                 "The next invitation asks the new conversation's questions; one already sent keeps its own. "
                 "The annual conversation of a season is chosen when the season opens."
+            )
+        ),
+    ]
+
+
+def birth_year(person: Person, year: int | None, t: Translator) -> list[Block]:
+    """What an admin sees after `/mal birthyear @person`: the year, and who else sees it."""
+    text = (
+        t._("<@{user}> was born in {year}.", user=person.slack_user_id, year=year)
+        if year
+        else t._("No year of birth is recorded for <@{user}>.", user=person.slack_user_id)
+    )
+    return [
+        section(text),
+        context(
+            t._(
+                "Used only for the senior conversation (offered the year one turns 60, senior measures from 58). "
+                "Seen by the person, their manager and mal's admins; nobody is asked for it."
             )
         ),
     ]
@@ -204,6 +232,7 @@ def help_blocks(t: Translator) -> list[Block]:
                     t._("`/mal team` — your reports, their cadence, pause or resume"),
                     t._("`/mal cadence [@person] monthly` — weekly, biweekly, monthly, quarterly or yearly"),
                     t._("`/mal template @person` — choose which conversation you hold with a report"),
+                    t._("`/mal birthyear @person 1966` — record a year of birth for the senior conversation (admins)"),
                     t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
                     t._("`/mal note [@person]` — your private notes for the next conversation, seen only by you"),
                     t._("`/mal export` — a file with everything mal stores about you"),

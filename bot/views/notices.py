@@ -22,6 +22,9 @@ REASONS = {
     "cadence_usage": N_(
         "Write it like this: `/mal cadence @person monthly` (weekly, biweekly, monthly, quarterly or yearly)"
     ),
+    "birthyear_usage": N_(
+        "Write it like this: `/mal birthyear @person 1966` (admins; `-` removes it). Nobody is ever asked for it."
+    ),
     "template_usage": N_("Write it like this: `/mal template @person`, then choose the conversation."),
     "not_a_template": N_("There is no conversation “{arg}”. Choose one from the list: `/mal template @person`."),
     "away_usage": N_("Write it like this: `/mal away 2026-12-24`"),
