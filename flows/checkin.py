@@ -244,6 +244,7 @@ class Summary:
     meeting_id: int
     items: tuple[tuple[Question, Answer], ...]
     shared: bool
+    sensitive_shared: frozenset[str] = frozenset()  # sensitive answers the employee shared on their own
 
 
 @dataclass(frozen=True)
@@ -293,9 +294,38 @@ def _prompt(repo: Repo, meeting: Meeting, *, unclear: bool = False) -> Prompt | 
 
 def summary(repo: Repo, meeting: Meeting) -> Summary:
     assert meeting.id is not None
+    rows = repo.answer_rows(meeting.id)
     answers = answers_of(repo, meeting.id)
     items = tuple((q, a) for q in questions(meeting) if (a := answers.get(q.key)))
-    return Summary(meeting.id, items, shared=meeting.prep_shared_at is not None)
+    apart = frozenset(q.key for q, _ in items if q.sensitive and rows[q.key].shared_at is not None)
+    return Summary(meeting.id, items, shared=meeting.prep_shared_at is not None, sensitive_shared=apart)
+
+
+def shared_items(repo: Repo, meeting: Meeting) -> tuple[tuple[Question, Answer], ...]:
+    """What the manager may read: the answers shared together, without a sensitive answer, which crosses
+    over only when the employee shares it on its own (004: the harassment question)."""
+    s = summary(repo, meeting)
+    return tuple(
+        (q, a)
+        for q, a in s.items
+        if (q.sensitive and q.key in s.sensitive_shared) or (not q.sensitive and meeting.prep_shared_at is not None)
+    )
+
+
+def share_sensitive(repo: Repo, employee: Person, meeting_id: int, key: str, now: datetime) -> Summary | Refused:
+    """The employee shares one sensitive answer with the manager, on its own."""
+    meeting = _employee_meeting(repo, employee, meeting_id)
+    if isinstance(meeting, Refused):
+        return meeting
+    assert meeting.id is not None
+    q = next((q for q in questions(meeting) if q.key == key and q.sensitive), None)
+    row = repo.answer_rows(meeting.id).get(key)
+    if q is None or row is None:
+        return Refused("not_found")
+    if row.shared_at is None:
+        row.shared_at = now
+        repo.add(row)
+    return summary(repo, meeting)
 
 
 def start(repo: Repo, employee: Person, meeting_id: int, now: datetime) -> Reply:

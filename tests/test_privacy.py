@@ -397,6 +397,11 @@ TABLE = [
         employee="sees",
     ),
     Row(
+        "action:prep_share_sensitive",
+        "share a sensitive answer of Kari's on its own (her 1:1 asks none: nothing crosses over for anyone)",
+        lambda w: w.buttons("prep_share_sensitive", f"{w.ids['meeting']}:goals"),
+    ),
+    Row(
         "action:agree_open",
         "open what was agreed in Kari's 1:1",
         lambda w: w.buttons("agree_open", str(w.ids["meeting"])),

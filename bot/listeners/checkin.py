@@ -26,6 +26,7 @@ def register(app: App) -> None:
     app.action("prep_start")(on_prep_start)
     app.action("prep_form_open")(on_prep_form_open)
     app.action("prep_share")(on_prep_share)
+    app.action("prep_share_sensitive")(on_prep_share_sensitive)
     app.action(re.compile(r"^prep_choose(:\d+)?$"))(on_prep_choose)  # one action_id per button of a row
     app.action("manager_prep_open")(on_manager_prep_open)
     app.action("note_open")(on_note_open)
@@ -255,6 +256,26 @@ def on_prep_share(
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         reply = checkin.share(c.repo, c.person, _meeting_id(action), c.svc.clock.now())
+        if isinstance(reply, checkin.Refused):
+            _refuse(c, respond, reply.reason)
+            return
+        blocks, text = render_reply(reply, c)
+        c.commit()
+        respond(replace_original=True, blocks=blocks, text=text)
+
+
+def on_prep_share_sensitive(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """One sensitive answer shared on its own: only this crosses over, and only when the employee says so."""
+    ack()
+    meeting_id, _, key = str(action.get("value", "")).partition(":")
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        reply = (
+            checkin.share_sensitive(c.repo, c.person, int(meeting_id), key, c.svc.clock.now())
+            if meeting_id.isdigit()
+            else checkin.Refused("not_found")
+        )
         if isinstance(reply, checkin.Refused):
             _refuse(c, respond, reply.reason)
             return

@@ -341,6 +341,24 @@ def summary(s: Summary, t: Translator, tpl: Template | None = None) -> list[Bloc
     else:
         blocks += [section(f"*{escape(_q(q, t))}*\n{answer_text(q, a, t)}") for q, a in s.items[:40]]
     mid = str(s.meeting_id)
+    for q in (q for q, _ in s.items if q.sensitive):
+        if q.key in s.sensitive_shared:
+            blocks.append(
+                context(
+                    t._(":lock: Your answer to “{question}” is shared with your manager on its own.", question=_q(q, t))
+                )
+            )
+        else:
+            blocks.append(
+                section(
+                    t._(
+                        ":lock: Your answer to “{question}” is not part of what you share. Share it on its own if "
+                        "you want your manager to know.",
+                        question=_q(q, t),
+                    ),
+                    accessory=button(t._("Share this answer"), "prep_share_sensitive", f"{mid}:{q.key}"),
+                )
+            )
     if s.shared:
         blocks.append(
             context(t._(":white_check_mark: Shared with your manager. You can still edit until the meeting."))
@@ -523,9 +541,13 @@ def brief(
     answers: list[tuple[Question, Answer]] | None,
     carried: list[ActionItem],
     own: ManagerPrep | None = None,
+    *,
+    duty: str | None = None,
+    hr: str | None = None,
 ) -> list[Block]:
     """The day before: what the employee shared by section, what is still open, and the manager's own
-    preparation with the manager's private answers (this message goes to the manager alone)."""
+    preparation with the manager's private answers (this message goes to the manager alone). ``duty`` is the
+    country ("NO"/"SE") whose law applies when a sensitive question was answered Yes or "in person"."""
     assert ctx.meeting.scheduled_at is not None and ctx.meeting.id is not None
     tpl = template(ctx.meeting.template)
     blocks: list[Block] = [
@@ -538,6 +560,8 @@ def brief(
         blocks += answer_blocks(tpl, answers, t, limit=30)
     else:
         blocks.append(context(t._("<@{user}> has not shared any preparation.", user=ctx.employee.slack_user_id)))
+    if duty is not None:
+        blocks.append(section(follow_up_duty(duty, hr, t)))
     blocks += _carried(carried, t)
     if tpl.manager_prep:
         pairs = own.items if own else tuple((q, None) for q in tpl.manager_prep)
@@ -551,6 +575,23 @@ def brief(
     blocks = blocks[:49]
     blocks.append(actions(buttons, block_id=f"brief:{ctx.meeting.id}"))
     return blocks
+
+
+def follow_up_duty(country: str, hr: str | None, t: Translator) -> str:
+    """What a manager must do after a Yes (or "in person") on the harassment question, with the law that says so."""
+    where = escape(hr) if hr else t._("your HR department")
+    if country == "SE":
+        return t._(
+            ":warning: *You must follow this up.* As the employer you must investigate and take measures when an "
+            "employee has been subjected to harassment or victimisation (diskrimineringslagen 2 kap. 3 §, AFS "
+            "2023:2). Follow the employer's routine against kränkande särbehandling. HR: {hr}",
+            hr=where,
+        )
+    return t._(
+        ":warning: *You must follow this up.* As the employer you must look into it and follow it up without "
+        "delay (arbeidsmiljøloven § 4-3 (3), and chapter 2 A on reporting censurable conditions). HR: {hr}",
+        hr=where,
+    )
 
 
 def followup(ctx: MeetingContext, t: Translator) -> list[Block]:
