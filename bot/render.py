@@ -14,7 +14,7 @@ from bot.views import checkin as views
 from bot.views import season as season_views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import cadence, checkin, notes, privacy, season
+from flows import cadence, checkin, evaluations, notes, privacy, season
 from flows.i18n import Translator
 from flows.templates import Question
 from storage import seasons
@@ -90,6 +90,14 @@ def render(
                     duty=_duty(svc, ctx, shared),
                     hr=svc.settings.mal_hr_contact,
                 ),
+            )
+        if kind == "evaluations":
+            other = evaluations.other_of(repo, ctx.meeting, person, ctx.manager, ctx.employee)
+            if other is None:
+                return None
+            return Rendered(
+                t._("How <@{user}> experienced the conversation", user=other.author.slack_user_id),
+                views.evaluation_exchange(other, t),
             )
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)

@@ -13,7 +13,7 @@ from bot.listeners.common import Caller, caller, team_of, user_of
 from bot.views import actions as action_views
 from bot.views import checkin as views
 from bot.views.notices import notice
-from flows import actions, checkin, notes
+from flows import actions, checkin, evaluations, notes
 from flows.access import meeting_role
 from flows.outbox import enqueue
 from flows.templates import template
@@ -399,7 +399,16 @@ def on_evaluate_submit(
             return
         ack()
         text = c.t._("Thank you for the evaluation!") if result else notice("already_evaluated", c.t)
+        ctx = checkin.context(c.repo, int(meta.get("meeting_id", 0)))
+        if result and ctx is not None:
+            # The second evaluation in: each of the two is shown the other's, once.
+            planned = evaluations.plan_exchange(
+                c.repo, ctx.meeting, ctx.manager, ctx.employee, c.svc.clock.now(), c.svc.hours
+            )
+            enqueue(c.repo, planned, c.svc.clock.now())
+            c.commit()
     _dm(client, c, views.note(text), text)
+    c.svc.kick()
 
 
 # --- steps and choices clicked in the DM -----------------------------------------------------------------

@@ -24,6 +24,7 @@ from bot.views.blocks import (
 )
 from flows.actions import ActionItem
 from flows.checkin import Answer, MeetingContext, Paused, Prompt, Summary, questions
+from flows.evaluations import Other
 from flows.i18n import Translator
 from flows.notes import ManagerPrep
 from flows.templates import Question, Template, option_keys, option_label, question_menu, template
@@ -632,6 +633,21 @@ def evaluation_modal(ctx: MeetingContext, t: Translator) -> dict[str, Any]:
         close=t._("Cancel"),
         private_metadata=json.dumps({"meeting_id": ctx.meeting.id}),
     )
+
+
+def evaluation_exchange(other: Other, t: Translator) -> list[Block]:
+    """Once both have evaluated: the other's answers, so the two can learn from the conversation together."""
+    lines = [f"_{escape(_q(q, t))}_\n{escape(t._(value) if q.kind == 'choice' else value)}" for q, value in other.items]
+    return [
+        section(
+            t._(
+                "*Both of you have evaluated the conversation.* This is how <@{user}> experienced it:",
+                user=other.author.slack_user_id,
+            )
+        ),
+        *[section(c) for c in _chunks(lines)][:40],
+        context(t._("<@{user}> sees your evaluation in the same way.", user=other.author.slack_user_id)),
+    ]
 
 
 def note(text: str) -> list[Block]:
