@@ -128,7 +128,9 @@ def test_a_manager_chooses_the_conversation_by_its_title_and_the_next_invitation
     day = (nudge_at + timedelta(days=10)).date()
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    assert bot.d.view_submission("UPER", modal, {"date": day.isoformat(), "time": "10:00"}).ok
+    picker = next(b for b in modal["blocks"] if b.get("block_id") == "chosen")  # 004: Per picks the questions
+    joy = next(o for g in picker["element"]["option_groups"] for o in g["options"] if o["value"] == "joy")
+    assert bot.d.view_submission("UPER", modal, {"date": day.isoformat(), "time": "10:00", "chosen": [joy]}).ok
     bot.tick()
     invitation = text_of(last_dm(bot, "USVEN"))
     assert "Vad ger dig arbetsglädje?" in invitation  # 004's frequent conversation, in Swedish
