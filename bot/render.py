@@ -14,11 +14,15 @@ from bot.views import checkin as views
 from bot.views import season as season_views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import checkin, notes, privacy, season
+from flows import cadence, checkin, evaluations, notes, privacy, season
 from flows.i18n import Translator
+from flows.templates import Question
 from storage import seasons
 from storage.models import Person
 from storage.repo import Repo
+
+# 004's harassment question: a Yes, or a wish to take it in person, puts the duty to follow up in the brief.
+DUTY_CHOICES = ("Yes", "I'd rather take it in person")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def render(
             return Rendered(t._("Prepare for your 1:1 with {name}", name=ctx.manager.name), views.prep_reminder(ctx, t))
         if kind == "brief":
             assert ctx.meeting.id is not None
-            shared = checkin.summary(repo, ctx.meeting).items if ctx.meeting.prep_shared_at else ()
+            shared = checkin.shared_items(repo, ctx.meeting)
             if ctx.employee.id is not None:
                 privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
             own = notes.manager_prep(repo, ctx.manager, ctx.meeting.id)
@@ -83,7 +87,17 @@ def render(
                     list(shared),
                     _carried(repo, svc, ctx.manager, ctx.employee),
                     None if isinstance(own, checkin.Refused) else own,
+                    duty=_duty(svc, ctx, shared),
+                    hr=svc.settings.mal_hr_contact,
                 ),
+            )
+        if kind == "evaluations":
+            other = evaluations.other_of(repo, ctx.meeting, person, ctx.manager, ctx.employee)
+            if other is None:
+                return None
+            return Rendered(
+                t._("How <@{user}> experienced the conversation", user=other.author.slack_user_id),
+                views.evaluation_exchange(other, t),
             )
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)
@@ -105,6 +119,15 @@ def render(
             action_views.digest(overdue, t, person),
         )
     return None
+
+
+def _duty(
+    svc: Services, ctx: checkin.MeetingContext, shared: tuple[tuple[Question, checkin.Answer], ...]
+) -> str | None:
+    """The country whose law applies to a shared Yes or "in person" on a sensitive question: the employee's."""
+    if not any(q.sensitive and a.choice in DUTY_CHOICES for q, a in shared):
+        return None
+    return cadence.country_for(ctx.employee.tz, svc.settings.mal_holidays_country)
 
 
 def _own(repo: Repo, svc: Services, person: Person) -> list[action_flows.ActionItem]:

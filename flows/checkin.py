@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows import cadence, season
+from flows import cadence, season, senior
 from flows.access import meeting_role
 from flows.outbox import Planned, plan_for
 from flows.templates import Question, menu_question, option_keys, parse_answer, template
@@ -49,10 +49,31 @@ def context(repo: Repo, meeting_id: int) -> MeetingContext | None:
 
 
 def questions(meeting: Meeting) -> list[Question]:
-    """The employee's preparation questions: the template's, then the manager's additions."""
+    """The employee's preparation questions: the template's (only those the manager chose, when the template
+    lets the manager choose), then the manager's additions from the question menu."""
     tpl = template(meeting.template)
-    extra = [q for key in json.loads(meeting.extra_questions or "[]") if (q := menu_question(key))]
-    return list(tpl.employee_prep) + extra
+    prep = list(tpl.employee_prep)
+    if tpl.manager_picks and meeting.chosen_questions is not None:
+        chosen = set(json.loads(meeting.chosen_questions))
+        pickable = {q.key for q in tpl.pickable}
+        prep = [q for q in prep if q.key not in pickable or q.key in chosen]
+    extra = [
+        q for key in json.loads(meeting.extra_questions or "[]") if (q := menu_question(key) or senior.borrowed(key))
+    ]
+    return prep + extra
+
+
+def last_chosen(repo: Repo, meeting: Meeting) -> list[str] | None:
+    """The questions chosen for this conversation, or else for the pair's last one: a manager who found a good
+    set keeps it without choosing again."""
+    if meeting.chosen_questions is not None:
+        return list(json.loads(meeting.chosen_questions))
+    earlier = [
+        m
+        for m in repo.meetings_of_pairings([meeting.pairing_id])
+        if m.chosen_questions is not None and m.template == meeting.template and m.id != meeting.id
+    ]
+    return list(json.loads(earlier[-1].chosen_questions or "[]")) if earlier else None
 
 
 # --- the manager's side -----------------------------------------------------------------------------
@@ -75,6 +96,7 @@ def invite(
     special_topics: str,
     now: datetime,
     hours: cadence.WorkingHours,
+    chosen: list[str] | None = None,
 ) -> Invited | Refused:
     """Fix time and place, and plan everything that follows from it.
 
@@ -94,12 +116,23 @@ def invite(
         return Refused("past")
     if any(menu_question(k) is None for k in extra_questions):
         return Refused("unknown_question")
+    tpl = template(ctx.meeting.template)
+    if tpl.manager_picks:
+        # 004: the manager chooses which questions go with this invitation; the employee prepares only those.
+        if not chosen:
+            return Refused("choose_questions")
+        if not set(chosen) <= {q.key for q in tpl.pickable}:
+            return Refused("unknown_question")
     if (too := season.check_invite(repo, ctx.meeting, when, now, manager.tz or "Europe/Oslo")) is not None:
         return Refused(too)  # a season's conversation: at least a week to prepare, and by the deadline
     meeting = ctx.meeting
     meeting.scheduled_at = when
     meeting.place = place.strip()[:500] or None
-    meeting.extra_questions = json.dumps(extra_questions)
+    # 004: from 58 the senior measures are a topic of the yearly conversation, asked of the employee.
+    measures = senior.measure_questions(meeting.template, ctx.employee.birth_year, when.year)
+    meeting.extra_questions = json.dumps([*extra_questions, *measures])
+    if tpl.manager_picks:
+        meeting.chosen_questions = json.dumps(list(dict.fromkeys(chosen or ())))
     meeting.special_topics = special_topics.strip()[:3000] or None
     meeting.status = "invited"
     repo.add(meeting)
@@ -211,6 +244,7 @@ class Summary:
     meeting_id: int
     items: tuple[tuple[Question, Answer], ...]
     shared: bool
+    sensitive_shared: frozenset[str] = frozenset()  # sensitive answers the employee shared on their own
 
 
 @dataclass(frozen=True)
@@ -260,9 +294,38 @@ def _prompt(repo: Repo, meeting: Meeting, *, unclear: bool = False) -> Prompt | 
 
 def summary(repo: Repo, meeting: Meeting) -> Summary:
     assert meeting.id is not None
+    rows = repo.answer_rows(meeting.id)
     answers = answers_of(repo, meeting.id)
     items = tuple((q, a) for q in questions(meeting) if (a := answers.get(q.key)))
-    return Summary(meeting.id, items, shared=meeting.prep_shared_at is not None)
+    apart = frozenset(q.key for q, _ in items if q.sensitive and rows[q.key].shared_at is not None)
+    return Summary(meeting.id, items, shared=meeting.prep_shared_at is not None, sensitive_shared=apart)
+
+
+def shared_items(repo: Repo, meeting: Meeting) -> tuple[tuple[Question, Answer], ...]:
+    """What the manager may read: the answers shared together, without a sensitive answer, which crosses
+    over only when the employee shares it on its own (004: the harassment question)."""
+    s = summary(repo, meeting)
+    return tuple(
+        (q, a)
+        for q, a in s.items
+        if (q.sensitive and q.key in s.sensitive_shared) or (not q.sensitive and meeting.prep_shared_at is not None)
+    )
+
+
+def share_sensitive(repo: Repo, employee: Person, meeting_id: int, key: str, now: datetime) -> Summary | Refused:
+    """The employee shares one sensitive answer with the manager, on its own."""
+    meeting = _employee_meeting(repo, employee, meeting_id)
+    if isinstance(meeting, Refused):
+        return meeting
+    assert meeting.id is not None
+    q = next((q for q in questions(meeting) if q.key == key and q.sensitive), None)
+    row = repo.answer_rows(meeting.id).get(key)
+    if q is None or row is None:
+        return Refused("not_found")
+    if row.shared_at is None:
+        row.shared_at = now
+        repo.add(row)
+    return summary(repo, meeting)
 
 
 def start(repo: Repo, employee: Person, meeting_id: int, now: datetime) -> Reply:

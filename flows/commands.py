@@ -20,6 +20,8 @@ WORDS: dict[str, tuple[str, ...]] = {
     "note": ("note", "notes", "notat", "notater", "anteckning", "anteckningar"),
     "season": ("season", "sesong", "säsong", "medarbeidersamtale", "medarbeidarsamtale", "utvecklingssamtal"),
     "focus": ("focus", "fokus"),
+    "template": ("template", "samtale", "samtal", "samtaletype", "samtalstyp", "conversation"),
+    "birthyear": ("birthyear", "birth-year", "fødselsår", "fødselsar", "födelseår"),
 }
 SEASON_WORDS: dict[str, tuple[str, ...]] = {
     "open": ("open", "åpne", "opne", "öppna", "start"),
@@ -97,6 +99,17 @@ def parse(text: str) -> Command:
         if len(rest) > (1 if user else 0):
             return Command("error", error="trailing", arg=" ".join(rest[1 if user else 0 :]))
         return Command("note", user=user)
+    if name == "birthyear":
+        user = mention(rest[0]) if rest else None
+        year = rest[1] if len(rest) == 2 else ""
+        if user is None or len(rest) > 2 or (year and not (year.isdigit() or year == "-")):
+            return Command("error", error="birthyear_usage", arg=" ".join(rest))
+        return Command("birthyear", user=user, text=year)
+    if name == "template":
+        user = mention(rest[0]) if rest else None
+        if user is None or len(rest) > 2:
+            return Command("error", error="template_usage", arg=" ".join(rest))
+        return Command("template", user=user, text=rest[1].lower() if len(rest) == 2 else "")
     if name == "cadence":
         user = mention(rest[0]) if rest else None
         args = rest[1:] if user else rest

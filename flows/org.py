@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from flows import pairings
 from flows.cadence import CADENCES
 from flows.i18n import LANGUAGES, Translator
+from flows.templates import templates
 from storage.models import Pairing, Person
 from storage.repo import Repo
 
@@ -63,6 +64,10 @@ COLUMN_ALIASES: dict[str, frozenset[str]] = {
     "language": frozenset({"language", "lang", "språk", "mål", "målform"}),
     # optional: the employee's unit, for the season's participation per unit
     "unit": frozenset({"unit", "department", "avdeling", "enhet", "eining", "seksjon", "avdelning", "sektion"}),
+    # optional: which conversation the pair holds (a template key: monthly, frequent, ...)
+    "template": frozenset({"template", "conversation", "samtale", "samtaletype", "samtal", "samtalstyp"}),
+    # optional, never asked of anyone: for the senior conversation (004: the year one turns 60, measures from 58)
+    "birth_year": frozenset({"birth year", "year of birth", "born", "fødselsår", "fødd", "fodd", "födelseår", "född"}),
 }
 
 CADENCE_ALIASES: dict[str, str] = {
@@ -112,6 +117,8 @@ class ProblemKind(StrEnum):
     NOT_AN_IDENTITY = "not_an_identity"
     UNKNOWN_CADENCE = "unknown_cadence"
     UNKNOWN_LANGUAGE = "unknown_language"
+    UNKNOWN_TEMPLATE = "unknown_template"
+    BAD_BIRTH_YEAR = "bad_birth_year"
     SELF_MANAGER = "self_manager"
     DUPLICATE_EMPLOYEE = "duplicate_employee"
     CYCLE = "cycle"
@@ -143,6 +150,8 @@ class OrgRow:
     cadence: str | None = None
     language: str | None = None
     unit: str | None = None
+    template: str | None = None
+    birth_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -381,10 +390,37 @@ def _row(
     if raw_language and language is None:
         message = t._("Line {line}: unknown language {value} (use nb, nn, sv or en)", line=line, value=raw_language)
         problems.append(Problem(ProblemKind.UNKNOWN_LANGUAGE, message, (line,)))
+    raw_template = cell("template")
+    template = raw_template.lower() if raw_template else None
+    if template is not None and template not in templates():
+        message = t._(
+            "Line {line}: unknown conversation {value} (use one of: {keys})",
+            line=line,
+            value=raw_template,
+            keys=", ".join(sorted(templates())),
+        )
+        problems.append(Problem(ProblemKind.UNKNOWN_TEMPLATE, message, (line,)))
+        template = None
+    raw_birth_year = cell("birth_year")
+    birth_year = int(raw_birth_year) if raw_birth_year.isdigit() and 1900 <= int(raw_birth_year) <= 2100 else None
+    if raw_birth_year and birth_year is None:
+        message = t._(
+            "Line {line}: {value} is not a year of birth (write it like 1966)", line=line, value=raw_birth_year
+        )
+        problems.append(Problem(ProblemKind.BAD_BIRTH_YEAR, message, (line,)))
     if employee is None:
         return None
     unit = cell("unit")[:200] or None
-    return OrgRow(line=line, employee=employee, manager=manager, cadence=cadence, language=language, unit=unit)
+    return OrgRow(
+        line=line,
+        employee=employee,
+        manager=manager,
+        cadence=cadence,
+        language=language,
+        unit=unit,
+        template=template,
+        birth_year=birth_year,
+    )
 
 
 def _not_identity(line: int, value: str, t: Translator) -> Problem:
@@ -637,6 +673,7 @@ def apply_import(
             tz=tz,
             lead=lead_days,
             cadence_name=row.cadence,
+            template_name=row.template,
         )
         report.count(outcome)
     repo.session.flush()
@@ -672,6 +709,7 @@ def _upsert_people(
     """Everyone the file names as a Person, keyed by Slack ID; new ones are inserted in one flush."""
     languages: dict[str, str] = {}
     units: dict[str, str] = {}
+    born: dict[str, int] = {}
     wanted: dict[str, Profile] = {}
     for row in rows:
         for identity in (row.employee, row.manager):
@@ -683,6 +721,8 @@ def _upsert_people(
             languages[employee.slack_user_id] = row.language
         if row.unit and employee is not None:
             units[employee.slack_user_id] = row.unit
+        if row.birth_year and employee is not None:
+            born[employee.slack_user_id] = row.birth_year
 
     people = {p.slack_user_id: p for p in known.values() if p.team_id == team_id}
     people.update(_people_by_slack(repo, team_id, [s for s in wanted if s not in people]))
@@ -692,8 +732,8 @@ def _upsert_people(
         if person is None:
             person = Person(team_id=team_id, slack_user_id=slack_id, created_at=now)
             new.append(person)
-            _sync_person(person, profile, languages.get(slack_id), units.get(slack_id))
-        elif _sync_person(person, profile, languages.get(slack_id), units.get(slack_id)):
+            _sync_person(person, profile, languages.get(slack_id), units.get(slack_id), born.get(slack_id))
+        elif _sync_person(person, profile, languages.get(slack_id), units.get(slack_id), born.get(slack_id)):
             report.people_updated += 1
         people[slack_id] = person
     if new:
@@ -714,7 +754,9 @@ def _people_by_slack(repo: Repo, team_id: str, slack_ids: Sequence[str]) -> dict
     return found
 
 
-def _sync_person(person: Person, profile: Profile, language: str | None, unit: str | None = None) -> bool:
+def _sync_person(
+    person: Person, profile: Profile, language: str | None, unit: str | None = None, birth_year: int | None = None
+) -> bool:
     """Copy what Slack says onto the person; True when anything changed. Untouched attributes keep an
     unchanged re-import from writing (and from bumping anything) at all."""
     wanted: dict[str, object] = {
@@ -728,6 +770,8 @@ def _sync_person(person: Person, profile: Profile, language: str | None, unit: s
         wanted["language"] = language
     if unit:  # a file without units, or an empty cell, leaves the unit as it was
         wanted["unit"] = unit
+    if birth_year:  # likewise: an empty cell never erases a birth year an admin has set
+        wanted["birth_year"] = birth_year
     changed = False
     for attribute, value in wanted.items():
         if getattr(person, attribute) != value:

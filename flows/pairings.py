@@ -6,6 +6,8 @@ from flows import cadence
 from storage.models import Pairing, Person
 from storage.repo import Repo
 
+DEFAULT_TEMPLATE = "monthly"
+
 
 def schedule(pairing: Pairing, now: datetime, tz: str, configured_lead: int) -> None:
     """Set the pair's next window and nudge time from its cadence (after a change, or when created)."""
@@ -17,6 +19,19 @@ def schedule(pairing: Pairing, now: datetime, tz: str, configured_lead: int) -> 
     pairing.nudge_at = window.nudge_at
 
 
+def retemplate(repo: Repo, pairing: Pairing, key: str) -> None:
+    """The pair holds another conversation from now on. Conversations planned but not yet sent as an
+    invitation take it too, so the next invitation asks its questions; one already invited keeps the
+    questions the employee may be answering, and a season's conversation keeps the season's."""
+    pairing.template = key
+    repo.add(pairing)
+    assert pairing.id is not None
+    for meeting in repo.meetings_of_pairings([pairing.id]):
+        if meeting.status == "planned" and meeting.season_id is None and meeting.template != key:
+            meeting.template = key
+            repo.add(meeting)
+
+
 def pair(
     repo: Repo,
     manager: Person,
@@ -26,6 +41,7 @@ def pair(
     tz: str,
     lead: int,
     cadence_name: str | None = None,
+    template_name: str | None = None,
 ) -> tuple[Pairing, str]:
     """Make ``manager`` the nearest manager of ``employee``.
 
@@ -36,12 +52,17 @@ def pair(
     assert manager.id is not None and employee.id is not None
     current = repo.active_pairing_of(employee.id)
     wanted = cadence_name or (current.cadence if current else cadence.DEFAULT_CADENCE)
+    # The pair's conversation: as the file says, else as it was (a new manager keeps the agreed conversation).
+    conversation = template_name or (current.template if current else DEFAULT_TEMPLATE)
     if current is not None and current.manager_id == manager.id:
-        if current.cadence == wanted:
+        if current.cadence == wanted and current.template == conversation:
             return current, "unchanged"
-        current.cadence = wanted
-        current.anchor = None
-        schedule(current, now, tz, lead)
+        if current.template != conversation:
+            retemplate(repo, current, conversation)
+        if current.cadence != wanted:
+            current.cadence = wanted
+            current.anchor = None
+            schedule(current, now, tz, lead)
         repo.add(current)
         return current, "updated"
     outcome = "created"
@@ -55,6 +76,7 @@ def pair(
         manager_id=manager.id,
         employee_id=employee.id,
         cadence=wanted,
+        template=conversation,
         created_at=now,
     )
     schedule(new, now, tz, lead)

@@ -17,6 +17,7 @@ from flows import cadence, privacy, season
 from flows.guard import RETRY_FAILED_AFTER, Guard
 from flows.outbox import Planned, enqueue, plan_for
 from flows.pairings import schedule
+from storage import seasons
 from storage.models import Action, Pairing, Person
 from storage.repo import Repo
 
@@ -69,9 +70,13 @@ def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
 def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings, report: PlanReport) -> tuple[int, int]:
     guard = Guard(repo, report.failed)
     due = repo.pairings_due(now, NUDGE_BATCH)
+    # While a pair's annual conversation of an open season is still to be held, the regular nudges pause:
+    # the window moves on, and the nudges resume with the first window after it.
+    in_season = seasons.in_open_season(repo, [p.id for p in due if p.id is not None])
     count = 0
     for pairing in due:
-        work, put_off = partial(_plan_nudge, repo, pairing, now, cfg), partial(_put_off, repo, pairing, now)
+        work = partial(_plan_nudge, repo, pairing, now, cfg, pairing.id in in_season)
+        put_off = partial(_put_off, repo, pairing, now)
         count += guard("nudge", f"pairing:{pairing.id}", work, put_off)
     return count, len(due)
 
@@ -81,7 +86,7 @@ def _put_off(repo: Repo, pairing: Pairing, now: datetime) -> None:
     repo.add(pairing)
 
 
-def _plan_nudge(repo: Repo, pairing: Pairing, now: datetime, cfg: PlanSettings) -> int:
+def _plan_nudge(repo: Repo, pairing: Pairing, now: datetime, cfg: PlanSettings, in_season: bool) -> int:
     assert pairing.id is not None and pairing.next_window_at is not None and pairing.anchor is not None
     count = 0
     people = repo.people([pairing.manager_id, pairing.employee_id])
@@ -89,7 +94,7 @@ def _plan_nudge(repo: Repo, pairing: Pairing, now: datetime, cfg: PlanSettings) 
     tz = manager.tz or cfg.tz
     lead = cadence.lead_days(pairing.cadence, cfg.lead_days)
     window = cadence.Window(pairing.next_window_at, pairing.nudge_at or now)
-    if not pairing.paused and manager.active and employee.active:
+    if not pairing.paused and not in_season and manager.active and employee.active:
         meeting = repo.ensure_meeting(
             pairing.id,
             window.period,

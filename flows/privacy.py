@@ -79,6 +79,7 @@ def export(repo: Repo, person: Person) -> dict[str, Any]:
             "time_zone": person.tz,
             "language": person.language,
             "away_until": _iso(person.away_until),
+            "birth_year": person.birth_year,
         },
         "managers": [
             {

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flows import cadence
 from flows.guard import RETRY_FAILED_AFTER, Guard
 from flows.outbox import Planned, enqueue, plan_for
-from flows.templates import Template, template, templates
+from flows.templates import Template, season_template, template, templates
 from storage import seasons
 from storage.models import Meeting, Pairing, Person, Season, SeasonPairing, TeamFocus
 from storage.repo import Repo
@@ -281,7 +281,7 @@ def _plan_nudge(repo: Repo, member: SeasonPairing, now: datetime, hours: cadence
     meeting = repo.ensure_meeting(
         pairing.id,
         f"season-{season.id}",
-        template=season.template,
+        template=season_template(season.template, employee.birth_year, season.deadline.year),
         window_start=member.nudge_at or now,
         created_at=now,
         status="planned",
@@ -439,7 +439,7 @@ def focus_to_post(repo: Repo, focus_id: int, digest: str, recipient: Person) -> 
     row = seasons.focus_by_id(repo, focus_id)
     if row is None or recipient.id is None:
         return None
-    season = seasons.season(repo, row.season_id)
+    season = seasons.season(repo, row.season_id) if row.season_id is not None else None
     pairing = repo.active_pairing_of(recipient.id)
     text = FocusText.of(row)
     if season is None or season.status != "open" or pairing is None or pairing.manager_id != row.manager_id:

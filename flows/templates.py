@@ -47,6 +47,7 @@ TEMPLATE_FIELDS = (
     "duration_minutes",
     "due_by",
     "offer",
+    "manager_picks",
     "scales",
     "employee_prep",
     "manager_prep",
@@ -161,8 +162,18 @@ class Template:
     offer: Offer | None = None
     description: str = ""
     due_by: str = ""
+    # 004: the manager chooses, per invitation, which of the sections' questions go with it.
+    manager_picks: bool = False
     origin: str = field(default="", compare=False)
     origin_line: int = field(default=0, compare=False)
+
+    @property
+    def pickable(self) -> tuple[Question, ...]:
+        """The questions a manager chooses among when the template lets them: the employee's questions of the
+        sections, in the form's order. The template's own opening questions always go with the invitation."""
+        if not self.manager_picks:
+            return ()
+        return tuple(q for s in self.sections for q in s.questions if "employee" in q.prepared_by)
 
     def question(self, key: str) -> Question | None:
         """A question of the employee's side by key, wherever it is asked: answers are stored by that key."""
@@ -364,6 +375,15 @@ class _Reader:
             )
             if not questions:
                 self.fail(fields["questions"], f"{where} has no questions")
+            for q in questions:
+                if not q.prepared_by:
+                    # A question nobody prepares is never shown to anyone: refuse it at start, not months later.
+                    raise TemplateError(
+                        self.name,
+                        q.line,
+                        f"question {q.key!r} of {where} names no party: give the section or the question "
+                        f"'prepared_by: [employee, manager]' (or one of them)",
+                    )
             out.append(
                 Section(
                     key=key,
@@ -506,6 +526,7 @@ def parse_template(text: str, name: str) -> Template:
         offer=r.offer(fields["offer"]) if "offer" in fields else None,
         description=r.optional_text(fields, "description", "the template"),
         due_by=r.due_by(fields["due_by"]) if "due_by" in fields else "",
+        manager_picks=r.flag(fields["manager_picks"], "'manager_picks'") if "manager_picks" in fields else False,
         origin=name,
         origin_line=fields["key"].start_mark.line + 1,
     )
@@ -585,6 +606,14 @@ def template(key: str) -> Template:
     return found
 
 
+def conversation_title(key: str, translate: Callable[[str], str]) -> str:
+    """A meeting's or a conversation's name in the reader's language, from its template's own title: an
+    annual conversation is not a "1:1". ``translate`` is the reader's ``Translator._``. A template that is
+    gone (a custom file removed) falls back to the monthly one's title rather than failing a message."""
+    found = templates().get(key) or templates().get("monthly")
+    return translate(found.title) if found is not None else key
+
+
 def _age_in(birth_year: int, year: int) -> int:
     return year - birth_year
 
@@ -598,6 +627,16 @@ def offered_templates(birth_year: int | None, year: int) -> list[Template]:
         if rule is None or (birth_year is not None and _age_in(birth_year, year) >= rule):
             out.append(tpl)
     return out
+
+
+def season_template(default: str, birth_year: int | None, year: int) -> str:
+    """The template of a person's season conversation: the senior conversation the year they turn 60 (004:
+    "det året medarbeideren fyller 60 år"), else the season's own. Without a birth year, always the season's."""
+    for tpl in templates().values():
+        rule = tpl.offer.min_age_in_year if tpl.offer else None
+        if rule is not None and birth_year is not None and _age_in(birth_year, year) == rule:
+            return tpl.key
+    return default
 
 
 def measures_due(birth_year: int | None, year: int) -> list[Template]:

@@ -126,6 +126,13 @@ class Meeting(SQLModel, table=True):
     prep_shared_at: datetime | None = utc_column()
     created_at: datetime | None = utc_column()
     season_id: int | None = Field(default=None, foreign_key="season.id", index=True)
+    # The template questions the manager chose for this invitation (a JSON list of keys); None: all of them.
+    chosen_questions: str | None = Field(default=None, max_length=4000)
+    # When one of the two said it was held (or recorded what was agreed, or evaluated it): a date passing is not enough.
+    held_at: datetime | None = utc_column()
+    # The agreed plan confirmed in Slack by each party: the seeds' signature (who confirmed, and when).
+    employee_confirmed_at: datetime | None = utc_column()
+    manager_confirmed_at: datetime | None = utc_column()
 
 
 class PrepAnswer(SQLModel, table=True):
@@ -140,6 +147,8 @@ class PrepAnswer(SQLModel, table=True):
     # A rated or chosen question keeps the step key (or the choice) here and its reason in ``text``.
     choice: str | None = Field(default=None, max_length=200)
     updated_at: datetime | None = utc_column(index=True)
+    # A sensitive answer stays out of the shared answers; the employee shares it on its own, and this says when.
+    shared_at: datetime | None = utc_column()
 
 
 class PrivateNote(SQLModel, table=True):
@@ -293,16 +302,37 @@ class SeasonPairing(SQLModel, table=True):
 
 
 class TeamFocus(SQLModel, table=True):
-    """What a manager shares with the whole team before the season: focus areas, goals, challenges (000)."""
+    """What a manager shares with the whole team: focus areas, goals, challenges (000); for a season, or, with
+    no season, the focus the manager keeps current the rest of the year."""
 
     __table_args__ = (sa.UniqueConstraint("season_id", "manager_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
-    season_id: int = Field(foreign_key="season.id", index=True)
+    season_id: int | None = Field(default=None, foreign_key="season.id", index=True)
     manager_id: int = Field(foreign_key="person.id", index=True)
     focus_areas: str = Field(default="", max_length=3000)
     goals: str = Field(default="", max_length=3000)
     challenges: str = Field(default="", max_length=3000)
     shared_at: datetime | None = utc_column()
     updated_at: datetime | None = utc_column()
+
+
+class ArchiveDocument(SQLModel, table=True):
+    """The confirmed plan of one conversation as a PDF, kept until the personnel archive has confirmed it.
+
+    002 files the agreed document in the personnel archive; 003 signs it. The document is made once, when both
+    have confirmed, so what the archive gets is what the two confirmed, whatever changes afterwards.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    meeting_id: int = Field(foreign_key="meeting.id", unique=True)
+    employee_id: int = Field(foreign_key="person.id", index=True)
+    filename: str = Field(max_length=200)
+    language: str = Field(max_length=8)
+    pdf: bytes | None = Field(default=None, sa_type=sa.LargeBinary())
+    created_at: datetime | None = utc_column()
+    # Set when the archive answered that it has the document (the folder written, the endpoint's 2xx).
+    delivered_at: datetime | None = utc_column(index=True)
+    reference: str | None = Field(default=None, max_length=500)

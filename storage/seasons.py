@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from storage.models import Meeting, Person, Season, SeasonPairing, TeamFocus
@@ -111,3 +112,20 @@ def ensure_focus(repo: Repo, team_id: str, season_id: int, manager_id: int) -> T
     row = focus(repo, season_id, manager_id)
     assert row is not None
     return row
+
+
+def in_open_season(repo: Repo, pairing_ids: Sequence[int]) -> set[int]:
+    """Pairs whose annual conversation of an open season is still to be held: their regular nudges wait."""
+    if not pairing_ids:
+        return set()
+    rows = repo.session.exec(
+        select(SeasonPairing.pairing_id)
+        .join(Season, col(Season.id) == SeasonPairing.season_id)
+        .outerjoin(Meeting, col(Meeting.id) == SeasonPairing.meeting_id)
+        .where(
+            col(Season.status) == "open",
+            col(SeasonPairing.pairing_id).in_(set(pairing_ids)),
+            sa.or_(col(Meeting.id).is_(None), col(Meeting.status).not_in(("held", "skipped"))),
+        )
+    ).all()
+    return set(rows)

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from flows import checkin
 from flows.i18n import translator
-from storage.models import Action, PrivateNote
+from storage.models import Action, Meeting, PrivateNote
 from tests.harness import Harness
 from tests.story import add_people, after, dm, last_dm, pair, settle, text_of
 
@@ -223,7 +224,10 @@ CARE = "Svaret går bare til lederen din. Du kan også kontakte verneombudet, ti
 def test_a_sensitive_question_shows_where_else_to_turn_and_its_answer_reaches_only_the_manager(
     emulator: Any, database_url: str, clock: Any, override: str | None
 ) -> None:
-    bot = Harness(emulator, clock, database_url, overrides={"mal_care_text": override} if override else {}).start()
+    overrides: dict[str, Any] = {"mal_hr_contact": "hr@example.org"}
+    if override:
+        overrides["mal_care_text"] = override
+    bot = Harness(emulator, clock, database_url, overrides=overrides).start()
     try:
         add_people(bot.emulator)
         pair(bot, "UPER", "UKARI")
@@ -231,22 +235,46 @@ def test_a_sensitive_question_shows_where_else_to_turn_and_its_answer_reaches_on
         _use_template(bot, "UKARI", "annual-relational")
         invitation = _invite(bot, "UPER", "UKARI")
         care_text = override or translator("nb")._(
-            "Your answer goes only to your manager. You can also talk to your safety representative, your union "
-            "representative, HR or the occupational health service, or report it through the organisation's "
-            "whistleblowing procedure."
+            "Your answer stays with you until you share it on its own; then only your manager sees it. You can also "
+            "talk to your safety representative, your union representative, HR or the occupational health service."
         )
         assert care_text in text_of(invitation)
 
+        # The question is answered with a choice and a few words, in the form.
         form = after(bot, "UKARI", lambda: bot.d.click("UKARI", invitation, "prep_form_open"), what="view")
-        harassment = next(
-            b for b in form["blocks"] if b.get("block_id", "").startswith("q_") and b.get("hint", {}).get("text")
-        )
+        harassment = next(b for b in form["blocks"] if b.get("block_id") == "q_harassment")
         assert harassment["hint"]["text"] == care_text
+        assert [o["text"]["text"] for o in harassment["element"]["options"]] == [
+            "Nei",
+            "Ja",
+            "Jeg vil heller ta det muntlig",
+        ]
         secret = "Jeg har opplevd kommentarer fra en kollega"
-        summary = after(bot, "UKARI", lambda: bot.d.view_submission("UKARI", form, {harassment["block_id"]: secret}))
+        summary = after(
+            bot,
+            "UKARI",
+            lambda: bot.d.view_submission(
+                "UKARI", form, {"q_harassment": "Yes", "r_harassment": secret, "q_satisfied": "Kundene"}
+            ),
+        )
+        # Sharing the preparation leaves the sensitive answer behind; it is shared on its own, by a button.
+        assert "ikke med i det du deler" in text_of(summary)
         bot.d.click("UKARI", summary, "prep_share")
+        settle(bot, lambda: bool(bot.emulator.response_url_posts()), "not shared")
+        with bot.repo() as repo:
+            meeting = repo.session.exec(select(Meeting).where(Meeting.status == "invited")).one()
+            assert meeting.id is not None
+            assert secret not in str([a for q, a in checkin.shared_items(repo, meeting)])
+        shared = bot.emulator.response_url_posts()[-1]
+        bot.d.click("UKARI", {**shared, "channel": "DUKARI", "ts": "1.1"}, "prep_share_sensitive")
+        settle(bot, lambda: "delt med lederen din for seg" in text_of(bot.emulator.response_url_posts()[-1]), "no")
+
+        # Per's brief: the answer, and his duty to follow it up with the Norwegian law and where HR is.
         bot.at(datetime(2026, 12, 2, 8, 30, tzinfo=UTC))
-        assert secret in text_of(last_dm(bot, "UPER"))
+        brief = text_of(last_dm(bot, "UPER"))
+        assert secret in brief and "Kundene" in brief
+        assert "Dette må du følge opp" in brief and "arbeidsmiljøloven § 4-3 (3)" in brief
+        assert "hr@example.org" in brief
 
         # A colleague, another manager and an admin press every button with her meeting's id: each is
         # refused and none of them sees anything of her answer.

@@ -53,6 +53,7 @@ def _setup(engine: Engine, key: str) -> dict[str, int]:
             special_topics="",
             now=NOW,
             hours=HOURS,
+            chosen=[q.key for q in template(key).pickable] or None,  # 004: the manager picks; here all of them
         )
         assert isinstance(invited, checkin.Invited)
         kinds = [p.kind for p in invited.planned]

@@ -46,7 +46,7 @@ def test_one_monthly_one_to_one_from_nudge_to_closed_action(bot: Harness) -> Non
 
     bot.restart()  # a deploy in the middle of the preparation
     resumed = after(bot, "UKARI", lambda: bot.d.message_im("UKARI", "fortsett"))
-    assert "Hva har du lært eller utviklet deg på siden sist?" in text_of(resumed)
+    assert "Hva har du lært eller utviklet deg i siden sist?" in text_of(resumed)
     for answer in ["Kubernetes", "hopp over", "Mer tid til kurset", "Nei", "Kurset", "Ja, lønn"]:
         summary = after(bot, "UKARI", lambda a=answer: bot.d.message_im("UKARI", a))
     assert "Ny kunde i Bergen" in text_of(summary)

@@ -191,8 +191,13 @@ def snapshot(bot: Harness) -> dict[str, Any]:
                 (m.id, m.status, m.scheduled_at, m.skip_reason, m.prep_shared_at) for m in s.exec(select(Meeting)).all()
             ),
             "evaluations": len(s.exec(select(Evaluation)).all()),
-            "pairings": sorted((p.id, p.cadence, p.paused, p.manager_id) for p in s.exec(select(Pairing)).all()),
+            "pairings": sorted(
+                (p.id, p.cadence, p.paused, p.manager_id, p.template) for p in s.exec(select(Pairing)).all()
+            ),
             "outbox": len(s.exec(select(Outbox)).all()),
+            "birth_years": sorted(
+                (p.slack_user_id, p.birth_year) for p in s.exec(select(Person)).all() if p.birth_year
+            ),
         }
 
 
@@ -394,6 +399,11 @@ TABLE = [
         employee="sees",
     ),
     Row(
+        "action:prep_share_sensitive",
+        "share a sensitive answer of Kari's on its own (her 1:1 asks none: nothing crosses over for anyone)",
+        lambda w: w.buttons("prep_share_sensitive", f"{w.ids['meeting']}:goals"),
+    ),
+    Row(
         "action:agree_open",
         "open what was agreed in Kari's 1:1",
         lambda w: w.buttons("agree_open", str(w.ids["meeting"])),
@@ -448,6 +458,18 @@ TABLE = [
         lambda w: w.select("team_cadence", f"{w.ids['pairing']}:weekly"),
         "acts",
         "acts",
+    ),
+    Row(
+        "action:pair_template",
+        "choose the conversation of Kari's pair: her nearest manager only",
+        lambda w: w.select("pair_template", f"{w.ids['pairing']}:frequent"),
+        manager="acts",
+    ),
+    Row(
+        "command:/mal",
+        "/mal birthyear @kari: recorded by an admin only, never asked of anyone",
+        lambda w: w.driver.slash_command(w.uid, "birthyear <@UKARI|kari> 1966"),
+        admin="acts",
     ),
     Row(
         "action:team_pause",
@@ -598,8 +620,8 @@ def test_every_listener_has_a_row_in_the_privacy_table() -> None:
 def test_content_is_for_the_employee_and_the_nearest_manager_only() -> None:
     for row in TABLE:
         for role in CALLERS:
-            if role == "admin" and row.listener == "view:season_open_submit":
-                assert row.outcome(role) == "acts", row.what  # opening a season, which shows counts only
+            if role == "admin" and (row.listener == "view:season_open_submit" or "birthyear" in row.what):
+                assert row.outcome(role) == "acts", row.what  # opening a season (counts only), a birth year
                 continue
             assert role in NEAREST or row.outcome(role) == "none", (row.what, role)
             assert row.outcome(role) != "leaks", (row.what, role)

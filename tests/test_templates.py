@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from flows import checkin
+from flows import checkin, senior
 from flows.actions import Added, add
 from flows.cadence import WorkingHours
 from flows.pairings import pair
@@ -25,6 +25,7 @@ from flows.templates import (
     load_templates,
     measures_due,
     offered_templates,
+    parse_answer,
     parse_choice,
     parse_rating,
     shipped_templates,
@@ -107,7 +108,18 @@ def test_annual_has_the_sections_of_the_ks_form_and_the_end_of_april() -> None:
         "other_topics",
     ]
     assert tpl.cadence == "yearly" and tpl.due_by == "04-30" and tpl.duration_minutes == 90
-    assert len(tpl.employee_prep) == 8 and len(tpl.manager_prep) == 9
+    # 002: both prepare the form; its 16 questions follow each party's own preparation, in the form's order.
+    in_form = [q for s in tpl.sections for q in s.questions]
+    assert len(in_form) == 16
+    assert list(tpl.employee_prep) == [*tpl.employee_prep[:8], *in_form]
+    assert list(tpl.manager_prep) == [*tpl.manager_prep[:9], *in_form]
+
+
+def test_every_question_of_every_shipped_template_is_prepared_by_someone() -> None:
+    for tpl in templates().values():
+        asked = {q.key for q in (*tpl.employee_prep, *tpl.manager_prep)}
+        never = [q.key for s in tpl.sections for q in s.questions if q.key not in asked]
+        assert not never, (tpl.key, never)
 
 
 def test_rus_rates_the_criteria_with_reasons_and_plans_how_to_follow_up() -> None:
@@ -135,7 +147,7 @@ def test_rus_rates_the_criteria_with_reasons_and_plans_how_to_follow_up() -> Non
 def test_the_harassment_question_is_sensitive_and_says_where_else_to_turn() -> None:
     tpl = template("annual-relational")
     q = tpl.question("harassment")
-    assert q is not None and q.sensitive and "only to your manager" in q.care_text
+    assert q is not None and q.sensitive and "only your manager sees it" in q.care_text
     assert q in tpl.employee_prep
     manager_only = {q.key for q in tpl.manager_prep} - {q.key for q in tpl.employee_prep}
     assert {"ahead", "unit_goals", "advice_to_employee"} <= manager_only
@@ -148,7 +160,8 @@ def answer_for(q: Question, index: int) -> str:
     if q.kind == "rating":
         return Rating(q.scale[index % len(q.scale)], f"because of {q.key}").stored()
     if q.kind == "choice":
-        return q.choices[index % len(q.choices)]
+        chosen = q.choices[index % len(q.choices)]
+        return f"{chosen}: because of {q.key}" if q.with_reason else chosen
     return f"answer {index} to {q.key}"
 
 
@@ -159,7 +172,9 @@ def stored_as(q: Question, typed: str) -> checkin.Answer:
         assert rating is not None
         return checkin.Answer(rating.reason, rating.step.key)
     if q.kind == "choice":
-        return checkin.Answer("", parse_choice(q, typed))
+        found = parse_answer(q, typed)
+        assert found is not None
+        return checkin.Answer(found[1], found[0])
     return checkin.Answer(typed)
 
 
@@ -199,6 +214,7 @@ def run_conversation(engine: Engine, key: str) -> None:
             special_topics="",
             now=NOW,
             hours=HOURS,
+            chosen=[q.key for q in tpl.pickable] or None,  # 004: the manager picks; here every question
         )
         assert isinstance(invited, checkin.Invited)
 
@@ -212,7 +228,9 @@ def run_conversation(engine: Engine, key: str) -> None:
     step = 0
     while isinstance(reply, checkin.Prompt):
         q = reply.question
-        assert reply.total == len(tpl.employee_prep) + 1  # the template's questions and the core question
+        # the template's questions, the core question, and (Kari is 60) the senior measures of a yearly conversation
+        measures = senior.measure_questions(key, 1966, MEETING_AT.year)
+        assert reply.total == len(tpl.employee_prep) + 1 + len(measures)
         if q.sensitive:
             assert q.care_text
         answer = answer_for(q, reply.index)
@@ -223,7 +241,8 @@ def run_conversation(engine: Engine, key: str) -> None:
             assert employee is not None
             reply = checkin.on_message(repo, employee, answer, NOW + timedelta(minutes=step))
     assert isinstance(reply, checkin.Summary), reply
-    assert [q.key for q, _ in reply.items] == [q.key for q in tpl.employee_prep] + ["core"]
+    measured = [k.split(":")[1] for k in senior.measure_questions(key, 1966, MEETING_AT.year)]
+    assert [q.key for q, _ in reply.items] == [q.key for q in tpl.employee_prep] + ["core", *measured]
     assert {q.key: a for q, a in reply.items} == expected
 
     with unit(engine) as repo:
@@ -342,9 +361,16 @@ BROKEN = {
         "taken by the question menu",
     ),
     "duplicate key across sections": (
-        GOOD + 'sections:\n  - key: s\n    title: "S"\n    questions:\n      - key: one\n        text: "Two?"\n',
-        10,
+        GOOD
+        + 'sections:\n  - key: s\n    title: "S"\n    prepared_by: employee\n    questions:\n'
+        + '      - key: one\n        text: "Two?"\n',
+        11,
         "duplicate question key 'one'",
+    ),
+    "a section question nobody prepares": (
+        GOOD + 'sections:\n  - key: s\n    title: "S"\n    questions:\n      - key: two\n        text: "Two?"\n',
+        10,
+        "question 'two' of section 's' names no party",
     ),
     "yaml syntax error": (GOOD + '  - key: two\n    text: "unterminated\n', 8, "YAML syntax error"),
     "bad indentation": ('key: mine\ntitle: "Mine"\n employee_prep: []\n', 3, "YAML syntax error"),

@@ -13,7 +13,7 @@ from bot.listeners.common import Caller, caller, team_of, user_of
 from bot.views import actions as action_views
 from bot.views import checkin as views
 from bot.views.notices import notice
-from flows import actions, checkin, notes
+from flows import actions, checkin, evaluations, notes
 from flows.access import meeting_role
 from flows.outbox import enqueue
 from flows.templates import template
@@ -26,6 +26,7 @@ def register(app: App) -> None:
     app.action("prep_start")(on_prep_start)
     app.action("prep_form_open")(on_prep_form_open)
     app.action("prep_share")(on_prep_share)
+    app.action("prep_share_sensitive")(on_prep_share_sensitive)
     app.action(re.compile(r"^prep_choose(:\d+)?$"))(on_prep_choose)  # one action_id per button of a row
     app.action("manager_prep_open")(on_manager_prep_open)
     app.action("note_open")(on_note_open)
@@ -84,7 +85,10 @@ def on_invite_open(
         ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager", open_only=True)
         if ctx is None:
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body)))
+        picked = checkin.last_chosen(c.repo, ctx.meeting)
+        client.views_open(
+            trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body), picked=picked)
+        )
 
 
 def on_skip_open(
@@ -136,6 +140,11 @@ def on_invite_submit(
     place = (values.get("place", {}).get("place") or {}).get("value") or ""
     extra = [o["value"] for o in (values.get("extra", {}).get("extra") or {}).get("selected_options") or []]
     topics = (values.get("topics", {}).get("topics") or {}).get("value") or ""
+    chosen = (
+        [o["value"] for o in (values["chosen"].get("chosen") or {}).get("selected_options") or []]
+        if "chosen" in values
+        else None
+    )
     with caller(context, client, team_of(body), user_of(body)) as c:
         if not day or not clock:
             ack(response_action="errors", errors={"date": notice("empty", c.t)})
@@ -152,9 +161,11 @@ def on_invite_submit(
             special_topics=topics,
             now=c.svc.clock.now(),
             hours=c.svc.hours,
+            chosen=chosen,
         )
         if isinstance(result, checkin.Refused):
-            ack(response_action="errors", errors={"date": notice(result.reason, c.t)})
+            field = "chosen" if result.reason == "choose_questions" and "chosen" in values else "date"
+            ack(response_action="errors", errors={field: notice(result.reason, c.t)})
             return
         enqueue(c.repo, result.planned, c.svc.clock.now())
         ack()
@@ -245,6 +256,26 @@ def on_prep_share(
     ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         reply = checkin.share(c.repo, c.person, _meeting_id(action), c.svc.clock.now())
+        if isinstance(reply, checkin.Refused):
+            _refuse(c, respond, reply.reason)
+            return
+        blocks, text = render_reply(reply, c)
+        c.commit()
+        respond(replace_original=True, blocks=blocks, text=text)
+
+
+def on_prep_share_sensitive(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """One sensitive answer shared on its own: only this crosses over, and only when the employee says so."""
+    ack()
+    meeting_id, _, key = str(action.get("value", "")).partition(":")
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        reply = (
+            checkin.share_sensitive(c.repo, c.person, int(meeting_id), key, c.svc.clock.now())
+            if meeting_id.isdigit()
+            else checkin.Refused("not_found")
+        )
         if isinstance(reply, checkin.Refused):
             _refuse(c, respond, reply.reason)
             return
@@ -368,7 +399,16 @@ def on_evaluate_submit(
             return
         ack()
         text = c.t._("Thank you for the evaluation!") if result else notice("already_evaluated", c.t)
+        ctx = checkin.context(c.repo, int(meta.get("meeting_id", 0)))
+        if result and ctx is not None:
+            # The second evaluation in: each of the two is shown the other's, once.
+            planned = evaluations.plan_exchange(
+                c.repo, ctx.meeting, ctx.manager, ctx.employee, c.svc.clock.now(), c.svc.hours
+            )
+            enqueue(c.repo, planned, c.svc.clock.now())
+            c.commit()
     _dm(client, c, views.note(text), text)
+    c.svc.kick()
 
 
 # --- steps and choices clicked in the DM -----------------------------------------------------------------

@@ -18,7 +18,7 @@ from bot.views import checkin as checkin_views
 from bot.views import home as home_views
 from bot.views.blocks import section
 from bot.views.notices import notice
-from flows import actions, commands, dates, notes, privacy
+from flows import actions, commands, dates, notes, pair_template, privacy, senior
 from flows.access import is_nearest_manager
 from flows.checkin import Refused
 from flows.pairings import schedule
@@ -143,6 +143,17 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -
         return home_views.team(team_rows(c), c.t)
     if cmd.name == "cadence":
         return _cadence(c, cmd, client)
+    if cmd.name == "template":
+        return _template(c, cmd, client)
+    if cmd.name == "birthyear":
+        assert cmd.user is not None
+        person = _target(c, cmd.user, client)
+        if person is None:
+            return _say(notice("not_admin", c.t))
+        born = senior.set_birth_year(c.repo, c.person, person, cmd.text, c.svc.settings.admin_ids)
+        if isinstance(born, senior.Refused):
+            return _say(notice(born.reason, c.t))
+        return home_views.birth_year(born.person, born.year, c.t)
     if cmd.name == "away":
         try:
             until = dates.parse_date(cmd.text, today)
@@ -158,6 +169,25 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -
         c.repo.add(c.person)
         return _say(c.t._("Welcome back! Messages from mal are on again."))
     return _say(notice("unknown_command", c.t, cmd.arg))
+
+
+def _template(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str, Any]]:
+    """`/mal template @person [key]`: the choices by title, or the change when a template is named."""
+    assert cmd.user is not None
+    employee = _target(c, cmd.user, client)
+    if employee is None:
+        return _say(notice("not_your_report", c.t))
+    found = pair_template.choice(c.repo, c.person, employee, c.svc.today(c.person).year)
+    if isinstance(found, pair_template.Refused):
+        return _say(notice(found.reason, c.t))
+    if not cmd.text:
+        return home_views.template_choice(found, c.t)
+    key = next((t.key for t in found.options if cmd.text in (t.key, c.t._(t.title).lower())), cmd.text)
+    assert found.pairing.id is not None
+    changed = pair_template.set_template(c.repo, c.person, found.pairing.id, key, c.svc.clock.now())
+    if isinstance(changed, pair_template.Refused):
+        return _say(notice(changed.reason, c.t, cmd.text))
+    return home_views.template_set(changed, c.t)
 
 
 def _cadence(c: Caller, cmd: commands.Command, client: WebClient) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from bot.listeners.common import Caller, caller, team_of, user_of
 from bot.views import home as views
 from bot.views.notices import notice
 from flows import actions as action_flows
+from flows import pair_template
 from flows.cadence import CADENCES
 from flows.i18n import LANGUAGES
 from flows.pairings import schedule
@@ -19,6 +20,7 @@ def register(app: App) -> None:
     app.action("home_language")(on_language)
     app.action("team_cadence")(on_team_cadence)
     app.action("team_pause")(on_team_pause)
+    app.action("pair_template")(on_pair_template)
 
 
 def team_rows(c: Caller) -> list[views.TeamRow]:
@@ -66,6 +68,7 @@ def home_data(c: Caller) -> views.HomeData:
         team_rows(c),
         c.svc.language(c.person),
         admin=admin_home_blocks(c),
+        own_pair=(own_pair, manager) if own_pair and (manager := c.repo.person(own_pair.manager_id)) else None,
     )
 
 
@@ -142,3 +145,23 @@ def on_team_pause(
         c.repo.add(pairing)
         c.commit()
         respond(blocks=views.team(team_rows(c), c.t), replace_original=True)
+
+
+def on_pair_template(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """A template chosen in `/mal template @person`'s list: the pair's conversation from now on."""
+    ack()
+    value = (action.get("selected_option") or {}).get("value", "")
+    pid, _, key = value.partition(":")
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        changed = (
+            pair_template.set_template(c.repo, c.person, int(pid), key, c.svc.clock.now())
+            if pid.isdigit()
+            else pair_template.Refused("not_your_report")
+        )
+        if isinstance(changed, pair_template.Refused):
+            respond(text=notice(changed.reason, c.t, key), response_type="ephemeral", replace_original=False)
+            return
+        c.commit()
+        respond(blocks=views.template_set(changed, c.t), replace_original=True)

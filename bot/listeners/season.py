@@ -12,7 +12,7 @@ from bot.views import checkin as checkin_views
 from bot.views import season as views
 from bot.views.blocks import Block, section
 from bot.views.notices import notice
-from flows import checkin, commands, season
+from flows import checkin, commands, evaluations, season
 from flows.access import meeting_role
 from flows.outbox import enqueue
 from storage import seasons
@@ -76,7 +76,8 @@ def status_blocks(c: Caller) -> list[Block]:
         if result.reason == "no_season":
             return views.no_season(c.t, admin=True)
         return _say(notice(result.reason, c.t))
-    return views.participation(result, c.t)
+    tallies = evaluations.aggregates(c.repo, c.person.team_id, result.season.template)
+    return views.participation(result, c.t) + views.evaluation_tallies(tallies, c.t)
 
 
 def admin_home_blocks(c: Caller) -> list[Block]:

@@ -17,12 +17,14 @@ from bot.views.blocks import (
     input_block,
     modal,
     option,
+    plain,
     section,
     static_select,
     text_input,
 )
 from flows.actions import ActionItem
 from flows.checkin import Answer, MeetingContext, Paused, Prompt, Summary, questions
+from flows.evaluations import Other
 from flows.i18n import Translator
 from flows.notes import ManagerPrep
 from flows.templates import Question, Template, option_keys, option_label, question_menu, template
@@ -126,8 +128,10 @@ def invite_modal(
     *,
     initial_day: date | None = None,
     lead: list[Block] | None = None,
+    picked: list[str] | None = None,
 ) -> dict[str, Any]:
-    """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is."""
+    """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is;
+    ``picked`` are the questions chosen last time, for a template whose manager chooses them."""
     assert ctx.meeting.window_start is not None
     start = initial_day or ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz))).date()
     menu = [option(t._(q.text) if not q.core else "★ " + t._(q.text), q.key) for q in question_menu()]
@@ -139,6 +143,7 @@ def invite_modal(
         ),
         input_block("time", t._("Time"), {"type": "timepicker", "action_id": "time", "initial_time": "10:00"}),
         input_block("place", t._("Place or link"), text_input("place", max_length=500), optional=True),
+        *question_picker(template(ctx.meeting.template), t, picked),
         input_block(
             "extra",
             t._("Extra questions"),
@@ -166,6 +171,36 @@ def invite_modal(
         close=t._("Cancel"),
         private_metadata=json.dumps({"meeting_id": ctx.meeting.id, **origin}),
     )
+
+
+def question_picker(tpl: Template, t: Translator, picked: list[str] | None) -> list[Block]:
+    """004's frequent conversation: the manager chooses which questions go with this invitation, grouped by
+    the template's sections; the employee then prepares only those."""
+    if not tpl.pickable:
+        return []
+    keys = {q.key for q in tpl.pickable}
+    groups: list[dict[str, Any]] = []
+    for s in tpl.sections:
+        options = [option(_q(q, t), q.key) for q in s.questions if q.key in keys]
+        if options:
+            groups.append({"label": plain(t._(s.title), 75), "options": options})
+    element: dict[str, Any] = {
+        "type": "multi_static_select",
+        "action_id": "chosen",
+        "option_groups": groups,
+        "placeholder": plain(t._("Choose the questions"), 150),
+    }
+    initial = [o for g in groups for o in g["options"] if o["value"] in set(picked or ())]
+    if initial:
+        element["initial_options"] = initial
+    return [
+        input_block(
+            "chosen",
+            t._("Questions for this conversation"),
+            element,
+            hint=t._("Quality before quantity: choose the questions that matter most for the two of you now."),
+        )
+    ]
 
 
 def skip_modal(meeting_id: int, t: Translator, origin: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +233,18 @@ def _carried(items: list[ActionItem], t: Translator) -> list[Block]:
     return [section(t._("*Open actions from earlier conversations*") + "\n" + "\n".join(lines))]
 
 
+def agenda(tpl: Template, t: Translator) -> list[Block]:
+    """The conversation form's parts in their order (002's "samtaleskjema"): the same agenda in the employee's
+    invitation and the manager's brief, so both walk through the form the same way."""
+    if not tpl.sections:
+        return []
+    lines = [
+        f"{n}. {escape(t._(s.title))}" + (f" — _{escape(t._(s.intro))}_" if s.intro else "")
+        for n, s in enumerate(tpl.sections, 1)
+    ]
+    return [section(t._("*Agenda*") + "\n" + "\n".join(lines))]
+
+
 def notes_button(t: Translator, meeting_id: int) -> dict[str, Any]:
     return button(t._("My private notes"), "note_open", str(meeting_id))
 
@@ -223,6 +270,7 @@ def invitation(
             + _when_where(ctx, t, ctx.employee.tz)
         ),
         *(focus or []),
+        *agenda(template(ctx.meeting.template), t),
     ]
     for n, chunk in enumerate(_chunks(lines, 2800, "\n")):
         blocks.append(section((t._("*Prepare with these questions*") + "\n" if n == 0 else "") + chunk))
@@ -294,6 +342,24 @@ def summary(s: Summary, t: Translator, tpl: Template | None = None) -> list[Bloc
     else:
         blocks += [section(f"*{escape(_q(q, t))}*\n{answer_text(q, a, t)}") for q, a in s.items[:40]]
     mid = str(s.meeting_id)
+    for q in (q for q, _ in s.items if q.sensitive):
+        if q.key in s.sensitive_shared:
+            blocks.append(
+                context(
+                    t._(":lock: Your answer to “{question}” is shared with your manager on its own.", question=_q(q, t))
+                )
+            )
+        else:
+            blocks.append(
+                section(
+                    t._(
+                        ":lock: Your answer to “{question}” is not part of what you share. Share it on its own if "
+                        "you want your manager to know.",
+                        question=_q(q, t),
+                    ),
+                    accessory=button(t._("Share this answer"), "prep_share_sensitive", f"{mid}:{q.key}"),
+                )
+            )
     if s.shared:
         blocks.append(
             context(t._(":white_check_mark: Shared with your manager. You can still edit until the meeting."))
@@ -476,20 +542,27 @@ def brief(
     answers: list[tuple[Question, Answer]] | None,
     carried: list[ActionItem],
     own: ManagerPrep | None = None,
+    *,
+    duty: str | None = None,
+    hr: str | None = None,
 ) -> list[Block]:
     """The day before: what the employee shared by section, what is still open, and the manager's own
-    preparation with the manager's private answers (this message goes to the manager alone)."""
+    preparation with the manager's private answers (this message goes to the manager alone). ``duty`` is the
+    country ("NO"/"SE") whose law applies when a sensitive question was answered Yes or "in person"."""
     assert ctx.meeting.scheduled_at is not None and ctx.meeting.id is not None
     tpl = template(ctx.meeting.template)
     blocks: list[Block] = [
         header(t._("Tomorrow's 1:1")),
         section(t._("With <@{user}>", user=ctx.employee.slack_user_id) + "\n" + _when_where(ctx, t, ctx.manager.tz)),
+        *agenda(tpl, t),
     ]
     if answers:
         blocks.append(section(t._("*What <@{user}> has prepared*", user=ctx.employee.slack_user_id)))
         blocks += answer_blocks(tpl, answers, t, limit=30)
     else:
         blocks.append(context(t._("<@{user}> has not shared any preparation.", user=ctx.employee.slack_user_id)))
+    if duty is not None:
+        blocks.append(section(follow_up_duty(duty, hr, t)))
     blocks += _carried(carried, t)
     if tpl.manager_prep:
         pairs = own.items if own else tuple((q, None) for q in tpl.manager_prep)
@@ -503,6 +576,23 @@ def brief(
     blocks = blocks[:49]
     blocks.append(actions(buttons, block_id=f"brief:{ctx.meeting.id}"))
     return blocks
+
+
+def follow_up_duty(country: str, hr: str | None, t: Translator) -> str:
+    """What a manager must do after a Yes (or "in person") on the harassment question, with the law that says so."""
+    where = escape(hr) if hr else t._("your HR department")
+    if country == "SE":
+        return t._(
+            ":warning: *You must follow this up.* As the employer you must investigate and take measures when an "
+            "employee has been subjected to harassment or victimisation (diskrimineringslagen 2 kap. 3 §, AFS "
+            "2023:2). Follow the employer's routine against kränkande särbehandling. HR: {hr}",
+            hr=where,
+        )
+    return t._(
+        ":warning: *You must follow this up.* As the employer you must look into it and follow it up without "
+        "delay (arbeidsmiljøloven § 4-3 (3), and chapter 2 A on reporting censurable conditions). HR: {hr}",
+        hr=where,
+    )
 
 
 def followup(ctx: MeetingContext, t: Translator) -> list[Block]:
@@ -543,6 +633,21 @@ def evaluation_modal(ctx: MeetingContext, t: Translator) -> dict[str, Any]:
         close=t._("Cancel"),
         private_metadata=json.dumps({"meeting_id": ctx.meeting.id}),
     )
+
+
+def evaluation_exchange(other: Other, t: Translator) -> list[Block]:
+    """Once both have evaluated: the other's answers, so the two can learn from the conversation together."""
+    lines = [f"_{escape(_q(q, t))}_\n{escape(t._(value) if q.kind == 'choice' else value)}" for q, value in other.items]
+    return [
+        section(
+            t._(
+                "*Both of you have evaluated the conversation.* This is how <@{user}> experienced it:",
+                user=other.author.slack_user_id,
+            )
+        ),
+        *[section(c) for c in _chunks(lines)][:40],
+        context(t._("<@{user}> sees your evaluation in the same way.", user=other.author.slack_user_id)),
+    ]
 
 
 def note(text: str) -> list[Block]:

@@ -9,6 +9,8 @@ from bot.views.blocks import Block, actions, button, context, divider, escape, h
 from bot.views.season import season_help
 from flows.actions import ActionItem
 from flows.i18n import N_, Translator
+from flows.pair_template import Changed, Choice
+from flows.templates import conversation_title
 from storage.models import Pairing, Person
 
 LANGUAGE_NAMES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "sv": "Svenska", "en": "English"}
@@ -39,6 +41,7 @@ class HomeData:
     team: list[TeamRow]
     language: str
     admin: list[Block] = field(default_factory=list)  # the season's participation counts, for admins only
+    own_pair: tuple[Pairing, Person] | None = None  # the viewer's own pair and manager, when they have one
 
 
 def cadence_label(cadence: str, t: Translator) -> str:
@@ -60,6 +63,23 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
             ),
         ),
     ]
+    if data.own_pair is not None:
+        pairing, manager = data.own_pair
+        blocks.append(
+            context(
+                t._(
+                    "Your conversations with <@{user}>: {title} · {cadence}",
+                    user=manager.slack_user_id,
+                    title=conversation_title(pairing.template, t._),
+                    cadence=cadence_label(pairing.cadence, t),
+                )
+                + (
+                    " · " + t._("Year of birth: {year} (for the senior conversation)", year=data.viewer.birth_year)
+                    if data.viewer.birth_year
+                    else ""
+                )
+            )
+        )
     if data.upcoming:
         lines = [t._("• With <@{user}>: {when}", user=p.slack_user_id, when=t.when(w, tz)) for p, w in data.upcoming]
         blocks.append(section(t._("*Next 1:1s*") + "\n" + "\n".join(lines[:10])))
@@ -85,7 +105,9 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
                         next=nxt,
                         open=row.open,
                         overdue=row.overdue,
-                        cadence=cadence_label(row.pairing.cadence, t),
+                        cadence=cadence_label(row.pairing.cadence, t)
+                        + " · "
+                        + conversation_title(row.pairing.template, t._),
                     )
                 )
             )
@@ -128,6 +150,76 @@ def team(rows: list[TeamRow], t: Translator) -> list[Block]:
     return blocks[:50]
 
 
+def template_choice(choice: Choice, t: Translator) -> list[Block]:
+    """`/mal template @person`: the pair's conversation now, and the others by their titles in the reader's
+    language, with what each is, so the manager chooses from the seeds' own descriptions."""
+    pid = choice.pairing.id
+    options = [option(t._(tpl.title), f"{pid}:{tpl.key}") for tpl in choice.options]
+    current = next((o for o in options if o["value"] == f"{pid}:{choice.current}"), None)
+    lines = [
+        f"• *{escape(t._(tpl.title))}*" + (f" — {t._(tpl.description)}" if tpl.description else "")
+        for tpl in choice.options
+    ]
+    return [
+        section(
+            t._(
+                "The conversations with <@{user}>: *{title}*.",
+                user=choice.employee.slack_user_id,
+                title=conversation_title(choice.current, t._),
+            ),
+            accessory=static_select(
+                "pair_template",
+                t._("Choose the conversation"),
+                options,
+                current["value"] if current else None,
+            ),
+            block_id=f"pair_template:{pid}",
+        ),
+        section("\n".join(lines)[:2900]),
+        *(
+            [context(t._("Year of birth: {year} (for the senior conversation)", year=choice.employee.birth_year))]
+            if choice.employee.birth_year
+            else []
+        ),
+        context(
+            t._(
+                "The next invitation asks the new conversation's questions; one already sent keeps its own. "
+                "The annual conversation of a season is chosen when the season opens."
+            )
+        ),
+    ]
+
+
+def birth_year(person: Person, year: int | None, t: Translator) -> list[Block]:
+    """What an admin sees after `/mal birthyear @person`: the year, and who else sees it."""
+    text = (
+        t._("<@{user}> was born in {year}.", user=person.slack_user_id, year=year)
+        if year
+        else t._("No year of birth is recorded for <@{user}>.", user=person.slack_user_id)
+    )
+    return [
+        section(text),
+        context(
+            t._(
+                "Used only for the senior conversation (offered the year one turns 60, senior measures from 58). "
+                "Seen by the person, their manager and mal's admins; nobody is asked for it."
+            )
+        ),
+    ]
+
+
+def template_set(changed: Changed, t: Translator) -> list[Block]:
+    return [
+        section(
+            t._(
+                "The conversations with <@{user}> are now: *{title}*.",
+                user=changed.employee.slack_user_id,
+                title=t._(changed.template.title),
+            )
+        )
+    ]
+
+
 def help_blocks(t: Translator) -> list[Block]:
     return [
         header(t._("How to use /mal")),
@@ -139,6 +231,8 @@ def help_blocks(t: Translator) -> list[Block]:
                     t._("`/mal add @person Finish the course by 15.12.2026` — record an agreed action"),
                     t._("`/mal team` — your reports, their cadence, pause or resume"),
                     t._("`/mal cadence [@person] monthly` — weekly, biweekly, monthly, quarterly or yearly"),
+                    t._("`/mal template @person` — choose which conversation you hold with a report"),
+                    t._("`/mal birthyear @person 1966` — record a year of birth for the senior conversation (admins)"),
                     t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
                     t._("`/mal note [@person]` — your private notes for the next conversation, seen only by you"),
                     t._("`/mal export` — a file with everything mal stores about you"),

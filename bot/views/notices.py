@@ -14,6 +14,7 @@ REASONS = {
     "owner_unknown": N_("The person responsible is not an active user in this workspace."),
     "too_late": N_("The meeting has started, so the preparation can no longer be changed."),
     "unknown_question": N_("One of the chosen questions is not in the question menu."),
+    "choose_questions": N_("Choose at least one question for this conversation."),
     "unknown_user": N_("I don't know {arg}. Mention someone with @, and choose them from Slack's list."),
     "unknown_command": N_("I don't know the command “{arg}”. Type `/mal help` to see what I can do."),
     "trailing": N_("I didn't understand “{arg}”. Type `/mal help` to see what I can do."),
@@ -21,6 +22,11 @@ REASONS = {
     "cadence_usage": N_(
         "Write it like this: `/mal cadence @person monthly` (weekly, biweekly, monthly, quarterly or yearly)"
     ),
+    "birthyear_usage": N_(
+        "Write it like this: `/mal birthyear @person 1966` (admins; `-` removes it). Nobody is ever asked for it."
+    ),
+    "template_usage": N_("Write it like this: `/mal template @person`, then choose the conversation."),
+    "not_a_template": N_("There is no conversation “{arg}”. Choose one from the list: `/mal template @person`."),
     "away_usage": N_("Write it like this: `/mal away 2026-12-24`"),
     "away_too_far": N_("An absence can last at most a year, so until {arg} at the latest."),
     "date_unparseable": N_("I could not read the date “{arg}”. Write it like 2026-12-15 or 15.12.2026."),

@@ -19,6 +19,7 @@ from bot.views.blocks import (
     text_input,
 )
 from flows.checkin import MeetingContext
+from flows.evaluations import Tally
 from flows.i18n import Translator
 from flows.season import MAX_FOCUS, NO_UNIT, Counts, FocusText, InviteWindow, Participation
 from flows.templates import Template
@@ -121,6 +122,18 @@ def participation(p: Participation, t: Translator) -> list[Block]:
         blocks.append(section(t._("*Per manager*") + "\n" + "\n".join(lines[:40])))
     blocks.append(context(t._("Only counts are shown here: the conversations themselves stay between the two.")))
     return blocks
+
+
+def evaluation_tallies(tallies: list[Tally], t: Translator) -> list[Block]:
+    """How the conversations were experienced, as counts over at least five answers; never one person's."""
+    if not tallies:
+        return [context(t._("Evaluations are shown as counts once at least five answers have come in."))]
+    lines = []
+    for x in tallies:
+        counts = " · ".join(f"{escape(t._(choice))}: {n}" for choice, n in x.counts)
+        answers = t.ngettext("{n} answer", "{n} answers", x.total)
+        lines.append(f"• _{escape(t._(x.question.text))}_ {counts} ({answers})")
+    return [section(t._("*How the conversations were experienced*") + "\n" + "\n".join(lines))]
 
 
 def opened(created: bool, members: int, season: Season, t: Translator) -> list[Block]:
