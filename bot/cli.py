@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             from bot.server import serve
 
-            serve(app, args.host, args.port)
+            serve(app, args.host, args.port, svc)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

@@ -85,7 +85,11 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
             report.dead += verdict[0] == "dead"
             continue
         assert rendered is not None
-        result = gateway.post(row.recipient, rendered.text, rendered.blocks, team_id=row.team_id)
+        if rendered.file is not None:
+            f = rendered.file
+            result = gateway.upload(row.recipient, f.filename, f.content, f.title, rendered.text, team_id=row.team_id)
+        else:
+            result = gateway.post(row.recipient, rendered.text, rendered.blocks, team_id=row.team_id)
         _settle(svc, row.id, row.team_id, row.recipient, row.attempts, worker, result, report)
         if result.outcome == "retry" and result.error == "ratelimited" and result.scope == "workspace":
             paused[row.team_id] = result.retry_after

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.ratelimit import POST_MESSAGE, RateLimiter
+
+UPLOAD_METHODS = ("conversations.open", "files.getUploadURLExternal", "files.completeUploadExternal")
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -140,6 +142,37 @@ class SlackGateway:
             if fresh is not None and fresh != token:
                 result = self._post(fresh, channel, text, blocks)
         return result
+
+    def upload(
+        self, user: str, filename: str, content: bytes, title: str, comment: str, team_id: str = ""
+    ) -> SendResult:
+        """A file shared in the person's DM, the way Slack wants files uploaded now: ``files_upload_v2`` asks
+        for an upload URL, sends the bytes there and completes the upload into the DM channel."""
+        token = self.tokens.token_for(team_id)
+        if token is None:
+            return SendResult("workspace_gone", error="not_installed")
+        if self.limiter is not None:
+            for method in UPLOAD_METHODS:
+                verdict = self.limiter.acquire(team_id, method)
+                if not verdict.allowed:
+                    return SendResult("retry", retry_after=verdict.wait, error="ratelimited", scope=verdict.scope)
+        try:
+            channel = self.client.conversations_open(token=token, users=user)["channel"]["id"]
+            self.client.files_upload_v2(
+                token=token,
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title[:250],
+                initial_comment=comment[:3900],
+            )
+        except SlackApiError as exc:
+            return self._classify(exc)
+        except SlackRequestError as exc:  # the upload URL refused the bytes: Slack's side, try again later
+            return SendResult("retry", retry_after=10.0, error=str(exc)[:200])
+        except (OSError, TimeoutError) as exc:
+            return SendResult("retry", retry_after=5.0, error=type(exc).__name__)
+        return SendResult("sent")
 
     def _post(self, token: str, channel: str, text: str, blocks: list[dict[str, Any]]) -> SendResult:
         try:

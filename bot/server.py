@@ -16,8 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.feed import calendar_route
+from bot.services import Services
 
-def asgi_app(app: App) -> Starlette:
+
+def asgi_app(app: App, svc: Services | None = None) -> Starlette:
     async def slack_events(request: Request) -> Response:
         body = await request.body()
         bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
@@ -30,6 +33,8 @@ def asgi_app(app: App) -> Starlette:
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if svc is not None:  # a person's 1:1s as a calendar feed, outside Slack's signature check
+        routes.append(calendar_route(svc))
     flow = app.oauth_flow
     if flow is not None:  # several workspaces: Bolt's OAuth flow, its store calls off the event loop
 
@@ -48,15 +53,15 @@ def asgi_app(app: App) -> Starlette:
     return Starlette(routes=routes)
 
 
-def serve(app: App, host: str, port: int) -> None:
-    uvicorn.run(asgi_app(app), host=host, port=port, log_level="info", access_log=False)
+def serve(app: App, host: str, port: int, svc: Services | None = None) -> None:
+    uvicorn.run(asgi_app(app, svc), host=host, port=port, log_level="info", access_log=False)
 
 
 class BackgroundServer:
     """The same server in a thread, for tests and the sandbox; ``stop`` shuts it down cleanly."""
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(asgi_app(app), host=host, port=port, log_level="warning", access_log=False)
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, svc: Services | None = None) -> None:
+        config = uvicorn.Config(asgi_app(app, svc), host=host, port=port, log_level="warning", access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -126,6 +126,11 @@ class Meeting(SQLModel, table=True):
     prep_shared_at: datetime | None = utc_column()
     created_at: datetime | None = utc_column()
     season_id: int | None = Field(default=None, foreign_key="season.id", index=True)
+    # The calendar event's SEQUENCE (RFC 5545): raised by every change a calendar must follow, the UID stays.
+    calendar_sequence: int = 0
+    # Another time the employee asked for, waiting for the manager to accept or decline it.
+    proposed_at: datetime | None = utc_column()
+    proposal_note: str | None = Field(default=None, max_length=500)
 
 
 class PrepAnswer(SQLModel, table=True):
@@ -304,3 +309,18 @@ class TeamFocus(SQLModel, table=True):
     challenges: str = Field(default="", max_length=3000)
     shared_at: datetime | None = utc_column()
     updated_at: datetime | None = utc_column()
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret address of their 1:1s as a calendar feed (``GET /calendar/<token>.ics``).
+
+    The feed is found by the SHA-256 of the token presented, so the lookup compares digests, not the secret
+    itself. The token is kept to show it again on the person's Home tab; a reset replaces both at once.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    token: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime | None = utc_column()

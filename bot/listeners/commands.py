@@ -140,6 +140,12 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -
         return home_views.team(team_rows(c), c.t)
     if cmd.name == "cadence":
         return _cadence(c, cmd, client)
+    if cmd.name == "calendar":
+        from bot.listeners.calendar import feed_url
+        from bot.views.calendar import feed_answer
+
+        reset = cmd.text == "reset"
+        return feed_answer(feed_url(c, reset=reset), c.t, reset=reset)
     if cmd.name == "away":
         try:
             until = dates.parse_date(cmd.text, today)
