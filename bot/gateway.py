@@ -158,7 +158,7 @@ class SlackGateway:
                     return SendResult("retry", retry_after=verdict.wait, error="ratelimited", scope=verdict.scope)
         try:
             channel = self.client.conversations_open(token=token, users=user)["channel"]["id"]
-            self.client.files_upload_v2(
+            done = self.client.files_upload_v2(
                 token=token,
                 channel=channel,
                 filename=filename,
@@ -172,7 +172,7 @@ class SlackGateway:
             return SendResult("retry", retry_after=10.0, error=str(exc)[:200])
         except (OSError, TimeoutError) as exc:
             return SendResult("retry", retry_after=5.0, error=type(exc).__name__)
-        return SendResult("sent")
+        return SendResult("sent", ts=_share_ts(done.get("files") or [], channel))
 
     def _post(self, token: str, channel: str, text: str, blocks: list[dict[str, Any]]) -> SendResult:
         try:
@@ -216,3 +216,14 @@ def build_gateway(svc: "Services") -> SlackGateway:
 
         return SlackGateway(bulk_client(None, s.slack_api_url), InstalledTokens(installation_store(svc)), limiter)
     return SlackGateway(bulk_client(s.bot_token, s.slack_api_url), limiter=limiter)
+
+
+def _share_ts(files: list[dict[str, Any]], channel: str) -> str | None:
+    """The ts of the message that shared the file in ``channel``, when Slack already lists the share (it
+    fills ``shares`` as the upload is processed, so it may still be missing)."""
+    for f in files:
+        for kind in ("private", "public"):
+            found = ((f.get("shares") or {}).get(kind) or {}).get(channel) or []
+            if found and found[0].get("ts"):
+                return str(found[0]["ts"])
+    return None

@@ -158,6 +158,7 @@ def on_invite_submit(
             ack(response_action="errors", errors={"date": notice(result.reason, c.t)})
             return
         enqueue(c.repo, result.planned, c.svc.clock.now())
+        c.commit()
         ack()
         text = c.t._(
             ":white_check_mark: Invitation sent to <@{user}> for {when}.",
@@ -166,10 +167,9 @@ def on_invite_submit(
         )
         meeting_id = result.ctx.meeting.id
         assert meeting_id is not None
-        if meta.get("channel") and meta.get("ts"):  # the nudge becomes the invitation, with the ways to change it
-            client.chat_update(
-                channel=meta["channel"], ts=meta["ts"], text=text, blocks=calendar_views.invited(text, c.t, meeting_id)
-            )
+        blocks = calendar_views.invited(text, c.t, meeting_id)
+    if meta.get("channel") and meta.get("ts"):  # the nudge becomes the invitation, with the ways to change it
+        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=blocks)
     c.svc.kick()
 
 
