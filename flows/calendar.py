@@ -9,11 +9,12 @@ place, the two people. Answers, notes and actions stay in Slack.
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, Timezone, vCalAddress
 from icalendar.enums import STATUS, TRANSP
 
 from flows import cadence
@@ -21,7 +22,7 @@ from flows.i18n import Translator, negotiate, translator
 from flows.outbox import Planned, plan_for
 from flows.templates import template
 from storage import calendars
-from storage.models import Meeting, Pairing, Person
+from storage.models import Meeting, Person
 from storage.repo import Repo
 
 if TYPE_CHECKING:  # the check-in flow plans calendar files, so it imports this module, not the other way
@@ -32,7 +33,7 @@ REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 # A feed shows the 1:1s ahead and those of the last weeks, so a meeting just held does not vanish at once.
 FEED_PAST = timedelta(days=30)
-FEED_LIMIT = 500
+FEED_LIMIT = 1000
 FEED_REFRESH = timedelta(hours=1)
 
 
@@ -57,6 +58,7 @@ class CalendarEvent:
     organizer: Party | None = None
     attendee: Party | None = None
     cancelled: bool = False
+    stamp: datetime | None = None  # when the event was last revised; the file's time when unknown
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ class CalendarFile:
 
 def uid_of(meeting: Meeting, team_id: str) -> str:
     """Stable for the meeting's whole life, whatever moves: a calendar updates the event it already has."""
-    return f"meeting-{meeting.id}.{team_id.lower()}@mal"
+    return _uid(meeting.id or 0, team_id)
+
+
+def _uid(meeting_id: int, team_id: str) -> str:
+    return f"meeting-{meeting_id}.{team_id.lower()}@mal"
 
 
 def _address(party: Party, **params: object) -> vCalAddress:
@@ -87,7 +93,7 @@ def _event(ev: CalendarEvent, stamp: datetime) -> Event:
         sequence=ev.sequence,
         start=start,
         end=end,
-        stamp=stamp,
+        stamp=ev.stamp or stamp,
         summary=ev.summary,
         location=ev.location or None,
         description=ev.description or None,
@@ -119,11 +125,16 @@ def to_ics(
     if feed:  # the names Outlook and Google read for a subscribed calendar and how often to fetch it
         cal.add("x-wr-calname", name)
         cal.add("x-published-ttl", FEED_REFRESH)
-    for ev in events:
-        cal.add_component(_event(ev, stamp))
     days = [ev.start.date() for ev in events] or [stamp.date()]
     first, last = min(days), max(days)
-    cal.add_missing_timezones(first_date=date(first.year - 1, 1, 1), last_date=date(last.year + 2, 12, 31))
+    # The zones are known here, so their VTIMEZONEs are added directly instead of found by walking the events.
+    for tz in sorted({ev.tz for ev in events}):
+        zone = Timezone.from_tzinfo(
+            ZoneInfo(tz), tzid=tz, first_date=date(first.year - 1, 1, 1), last_date=date(last.year + 2, 12, 31)
+        )
+        cal.add_component(zone)
+    for ev in events:
+        cal.add_component(_event(ev, stamp))
     data: bytes = cal.to_ical()
     return data
 
@@ -218,7 +229,17 @@ def reset_token(repo: Repo, person: Person, now: datetime) -> str:
     return calendars.set_feed(repo, person.team_id, person.id, new_token(), now).token
 
 
-def feed(repo: Repo, token: str, now: datetime, default_tz: str, default_language: str) -> bytes | None:
+@dataclass(frozen=True)
+class Feed:
+    """A person's feed as data: the same data gives the same file, so the file is built once per change."""
+
+    uid: str
+    name: str
+    events: tuple[CalendarEvent, ...]
+    built: datetime
+
+
+def feed_of_token(repo: Repo, token: str, now: datetime, default_tz: str, default_language: str) -> Feed | None:
     """The feed behind ``token``: the owner's 1:1s with title, time, place and the other person, nothing
     else. None for a token nobody has (never issued, or replaced by a reset)."""
     row = calendars.feed_by_token(repo, token)
@@ -230,23 +251,48 @@ def feed(repo: Repo, token: str, now: datetime, default_tz: str, default_languag
     assert owner.id is not None
     t = translator(negotiate(owner.language, owner.slack_locale, default=default_language))
     found = calendars.meetings_of_person(repo, owner.id, now - FEED_PAST, ("invited", "held"), FEED_LIMIT)
-    others = repo.people([_other_id(p, owner.id) for _, p in found])
+    others = repo.people([_other_id(r, owner.id) for r in found])
     tz = owner.tz or default_tz
-    events = [
-        CalendarEvent(
-            uid=uid_of(m, p.team_id),
-            sequence=m.calendar_sequence,
-            start=m.scheduled_at,
-            duration=timedelta(minutes=template(m.template).duration_minutes),
-            tz=tz,
-            summary=summary(m, other, t),
-            location=m.place,
+    titles: dict[tuple[str, int], str] = {}  # the same few titles a thousand times: translated once each
+    events = []
+    for r in found:
+        other = others.get(_other_id(r, owner.id))
+        if other is None:
+            continue
+        key = (r.template, other.id or 0)
+        if key not in titles:
+            titles[key] = t._("{title} with {name}", title=t._(template(r.template).title), name=other.name)
+        events.append(
+            CalendarEvent(
+                uid=_uid(r.meeting_id, r.team_id),
+                sequence=r.sequence,
+                start=r.scheduled_at,
+                duration=timedelta(minutes=template(r.template).duration_minutes),
+                tz=tz,
+                summary=titles[key],
+                location=r.place,
+                stamp=r.created_at,
+            )
         )
-        for m, p in found
-        if m.scheduled_at is not None and (other := others.get(_other_id(p, owner.id))) is not None
-    ]
-    return to_ics(events, now, uid=f"feed-{owner.id}.{owner.team_id.lower()}@mal", name=t._("1:1s in mal"))
+    return Feed(f"feed-{owner.id}.{owner.team_id.lower()}@mal", t._("1:1s in mal"), tuple(events), now)
 
 
-def _other_id(pairing: Pairing, person_id: int) -> int:
-    return pairing.manager_id if pairing.employee_id == person_id else pairing.employee_id
+@lru_cache(maxsize=256)
+def _feed_file(uid: str, name: str, events: tuple[CalendarEvent, ...], day: date) -> bytes:
+    return to_ics(list(events), datetime.combine(day, datetime.min.time(), tzinfo=UTC), uid=uid, name=name)
+
+
+def feed_file(feed: Feed) -> bytes:
+    """The file of a feed. Calendar clients poll the same unchanged feed again and again, and writing 1,000
+    events takes the library most of a second, so a file is kept for as long as its events stay the same
+    (within the day: the window of past meetings moves daily)."""
+    return _feed_file(feed.uid, feed.name, feed.events, feed.built.date())
+
+
+def feed(repo: Repo, token: str, now: datetime, default_tz: str, default_language: str) -> bytes | None:
+    found = feed_of_token(repo, token, now, default_tz, default_language)
+    return feed_file(found) if found is not None else None
+
+
+def _other_id(row: calendars.FeedRow, person_id: int) -> int:
+    return row.manager_id if row.employee_id == person_id else row.employee_id
