@@ -192,10 +192,6 @@ def on_skip_submit(
             if result.moved
             else c.t._("Skipped this time. I will remind you at the next 1:1.")
         )
-        if not meta.get("ts") and (body.get("container") or {}).get("type") != "message":
-            from bot.listeners.home import publish_home
-
-            publish_home(c, client)
     _update_origin(client, meta, text)
     c.svc.kick()
 
