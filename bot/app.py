@@ -11,11 +11,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.listeners import actions, checkin, commands, events, home, season
+from bot.listeners import actions, calendar, checkin, commands, events, home, season
 from bot.listeners.common import refuse_bad_submissions
 from bot.services import Services
 
-LISTENER_MODULES = (commands, actions, checkin, home, events, season)
+LISTENER_MODULES = (commands, actions, checkin, home, events, season, calendar)
 # Bolt runs listeners on its own pool of 5 threads by default. A listener that waits on Slack (respond,
 # views.publish) holds its thread meanwhile, so with 5 a handful of such clicks made every `/mal` behind
 # them queue past Slack's 3 s; the HTTP server hands over up to 40 requests at a time, so match that.
@@ -40,6 +40,7 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
     """One workspace with ``SLACK_BOT_TOKEN``; with a client id and secret instead, any workspace that
     installs the app over OAuth, each request answered with that workspace's own token."""
     s = svc.settings
+    svc.socket_mode = socket_mode
     oauth = None
     if s.oauth_mode and not socket_mode:
         from bot.oauth import installation_store, oauth_settings

@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             from bot.server import serve
 
-            serve(app, settings.signing_secret, args.host, args.port)
+            serve(app, settings.signing_secret, args.host, args.port, svc)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

@@ -121,7 +121,11 @@ def _deliver(
         report.dead += verdict[0] == "dead"
         return None
     assert rendered is not None
-    result = gateway.post(row.recipient, rendered.text, rendered.blocks, team_id=row.team_id)
+    if rendered.file is not None:
+        f = rendered.file
+        result = gateway.upload(row.recipient, f.filename, f.content, f.title, rendered.text, team_id=row.team_id)
+    else:
+        result = gateway.post(row.recipient, rendered.text, rendered.blocks, team_id=row.team_id)
     _settle(svc, row, worker, result, report)
     return result
 

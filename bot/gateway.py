@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.ratelimit import POST_MESSAGE, RateLimiter
+
+UPLOAD_METHODS = ("conversations.open", "files.getUploadURLExternal", "files.completeUploadExternal")
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -142,6 +144,37 @@ class SlackGateway:
                 result = self._post(fresh, channel, text, blocks)
         return result
 
+    def upload(
+        self, user: str, filename: str, content: bytes, title: str, comment: str, team_id: str = ""
+    ) -> SendResult:
+        """A file shared in the person's DM, the way Slack wants files uploaded now: ``files_upload_v2`` asks
+        for an upload URL, sends the bytes there and completes the upload into the DM channel."""
+        token = self.tokens.token_for(team_id)
+        if token is None:
+            return SendResult("workspace_gone", error="not_installed")
+        if self.limiter is not None:
+            for method in UPLOAD_METHODS:
+                verdict = self.limiter.acquire(team_id, method)
+                if not verdict.allowed:
+                    return SendResult("retry", retry_after=verdict.wait, error="ratelimited", scope=verdict.scope)
+        try:
+            channel = self.client.conversations_open(token=token, users=user)["channel"]["id"]
+            done = self.client.files_upload_v2(
+                token=token,
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title[:250],
+                initial_comment=comment[:3900],
+            )
+        except SlackApiError as exc:
+            return self._classify(exc)
+        except SlackRequestError as exc:  # the upload URL refused the bytes: Slack's side, try again later
+            return SendResult("retry", retry_after=10.0, error=str(exc)[:200])
+        except (OSError, TimeoutError) as exc:
+            return SendResult("retry", retry_after=5.0, error=type(exc).__name__, scope="slack")
+        return SendResult("sent", ts=_share_ts(done.get("files") or [], channel))
+
     def _post(self, token: str, channel: str, text: str, blocks: list[dict[str, Any]]) -> SendResult:
         try:
             resp = self.client.chat_postMessage(
@@ -184,3 +217,14 @@ def build_gateway(svc: "Services") -> SlackGateway:
 
         return SlackGateway(bulk_client(None, s.slack_api_url), InstalledTokens(installation_store(svc)), limiter)
     return SlackGateway(bulk_client(s.bot_token, s.slack_api_url), limiter=limiter)
+
+
+def _share_ts(files: list[dict[str, Any]], channel: str) -> str | None:
+    """The ts of the message that shared the file in ``channel``, when Slack already lists the share (it
+    fills ``shares`` as the upload is processed, so it may still be missing)."""
+    for f in files:
+        for kind in ("private", "public"):
+            found = ((f.get("shares") or {}).get(kind) or {}).get(channel) or []
+            if found and found[0].get("ts"):
+                return str(found[0]["ts"])
+    return None

@@ -28,6 +28,8 @@ METHOD_TIER = {
     "views.update": 4,
     "views.publish": 4,
     "chat.postEphemeral": 4,
+    "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4,
 }
 POST_MESSAGE = "chat.postMessage"
 

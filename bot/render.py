@@ -10,11 +10,13 @@ from typing import Any
 
 from bot.services import Services
 from bot.views import actions as action_views
+from bot.views import calendar as calendar_views
 from bot.views import checkin as views
 from bot.views import season as season_views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import cadence, checkin, evaluations, notes, privacy, season
+from flows import cadence, calendar, checkin, evaluations, notes, privacy, season
+from flows.calendar import CalendarFile
 from flows.i18n import Translator
 from flows.templates import Question
 from storage import seasons
@@ -27,8 +29,11 @@ DUTY_CHOICES = ("Yes", "I'd rather take it in person")
 
 @dataclass(frozen=True)
 class Rendered:
+    """A message; with ``file`` it is that file shared in the DM, ``text`` being the message it comes with."""
+
     text: str
     blocks: list[Block]
+    file: CalendarFile | None = None
 
 
 def _carried(repo: Repo, svc: Services, viewer: Person, employee: Person) -> list[action_flows.ActionItem]:
@@ -102,6 +107,21 @@ def render(
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)
             return Rendered(t._("What have we agreed? Who does what, when?"), views.followup(ctx, t))
+        if kind == "calendar" and person.id in (ctx.manager.id, ctx.employee.id):
+            method = str(payload.get("method"))
+            file = calendar.meeting_file(ctx, person, t, now, svc.settings.mal_timezone, method)
+            comment = calendar_views.file_comment(ctx, person, t, method, int(payload.get("sequence") or 0))
+            return Rendered(comment, [], file)
+        if kind == "proposal" and ctx.meeting.proposed_at is not None:
+            return Rendered(
+                t._("{name} proposes another time for your 1:1", name=ctx.employee.name),
+                calendar_views.proposal(ctx, t),
+            )
+        if kind == "proposal_declined":
+            return Rendered(
+                t._("{name} keeps the time of your 1:1", name=ctx.manager.name),
+                calendar_views.proposal_declined(ctx, t),
+            )
     if kind == "due_reminder":
         action = repo.action(int(payload["action_id"]))
         if action is None:

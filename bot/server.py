@@ -19,12 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.feed import calendar_route
 from bot.http_guard import Guard, quiet_bolt_verification_log
+from bot.services import Services
 
 log = logging.getLogger("mal.http")
 
 
-def asgi_app(app: App, signing_secret: str) -> Starlette:
+def asgi_app(app: App, signing_secret: str, svc: Services | None = None) -> Starlette:
     guard = Guard(signing_secret)
     quiet_bolt_verification_log()
 
@@ -49,6 +51,8 @@ def asgi_app(app: App, signing_secret: str) -> Starlette:
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if svc is not None:  # a person's 1:1s as a calendar feed, outside Slack's signature check
+        routes.append(calendar_route(svc))
     flow = app.oauth_flow
     if flow is not None:  # several workspaces: Bolt's OAuth flow, its store calls off the event loop
 
@@ -67,17 +71,18 @@ def asgi_app(app: App, signing_secret: str) -> Starlette:
     return Starlette(routes=routes)
 
 
-def serve(app: App, signing_secret: str, host: str, port: int) -> None:
-    uvicorn.run(asgi_app(app, signing_secret), host=host, port=port, log_level="info", access_log=False)
+def serve(app: App, signing_secret: str, host: str, port: int, svc: Services | None = None) -> None:
+    uvicorn.run(asgi_app(app, signing_secret, svc), host=host, port=port, log_level="info", access_log=False)
 
 
 class BackgroundServer:
     """The same server in a thread, for tests and the sandbox; ``stop`` shuts it down cleanly."""
 
-    def __init__(self, app: App, signing_secret: str, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(
-            asgi_app(app, signing_secret), host=host, port=port, log_level="warning", access_log=False
-        )
+    def __init__(
+        self, app: App, signing_secret: str, host: str = "127.0.0.1", port: int = 0, svc: Services | None = None
+    ) -> None:
+        asgi = asgi_app(app, signing_secret, svc)
+        config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

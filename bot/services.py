@@ -28,6 +28,8 @@ class Services:
     engine: Engine
     clock: Clock
     kick: Callable[[], None] = field(default=lambda: None)
+    # Socket Mode serves no HTTP routes, so there is no calendar feed to link to.
+    socket_mode: bool = False
 
     @property
     def hours(self) -> WorkingHours:

@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     mal_clock_start: datetime | None = None
     mal_post_per_channel_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
     mal_post_per_workspace_minute: int = Field(default=600, ge=1, le=10_000)
+    # The bot's public address in HTTP mode (https://mal.example.org): the calendar feed links start with it.
+    mal_public_url: str = ""
+
+    @field_validator("mal_public_url")
+    @classmethod
+    def _public_url(cls, v: str) -> str:
+        v = v.strip()
+        if (v and not v.startswith(("https://", "http://"))) or " " in v:
+            raise ValueError("must be the bot's public address, e.g. https://mal.example.org")
+        return v.rstrip("/")
 
     @field_validator("mal_clock_start")
     @classmethod

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows import cadence, season, senior
+from flows import cadence, calendar, season, senior
 from flows.access import meeting_role
 from flows.outbox import Planned, plan_for
 from flows.templates import Question, menu_question, option_keys, parse_answer, template
@@ -85,6 +85,50 @@ class Invited:
     planned: tuple[Planned, ...]
 
 
+def check_time(repo: Repo, meeting: Meeting, when: datetime, now: datetime, tz: str) -> str | None:
+    """Why ``meeting`` cannot be at ``when``, or None. The one rule for every new time of a meeting: the
+    invitation, the manager's change, the employee's proposal and its acceptance all ask here."""
+    if when <= now:
+        return "past"
+    # a season's conversation: at least a week to prepare, and by the deadline
+    return season.check_invite(repo, meeting, when, now, tz)
+
+
+def follow_ups(ctx: MeetingContext, when: datetime, now: datetime, hours: cadence.WorkingHours) -> list[Planned]:
+    """What follows from the meeting's time: one gentle reminder two working days before (sent only if the
+    employee has not prepared by then), the manager's brief the working day before, and after the meeting the
+    question of what was agreed plus the evaluation. Keys carry the meeting time, so moving the meeting plans
+    anew and the old rows are dropped as stale when their time comes."""
+    meeting = ctx.meeting
+    assert meeting.id is not None
+    stamp = when.strftime("%Y%m%dT%H%M")
+    payload = {"meeting_id": meeting.id, "scheduled_at": when.isoformat()}
+    emp, mgr = ctx.employee, ctx.manager
+    emp_country = cadence.country_for(emp.tz, hours.country)
+    mgr_country = cadence.country_for(mgr.tz, hours.country)
+    local_day = when.astimezone(ZoneInfo(emp.tz or "Europe/Oslo")).date()
+    remind_day = cadence.working_days_before(local_day, 2, emp_country)
+    brief_day = cadence.working_days_before(when.astimezone(ZoneInfo(mgr.tz or "Europe/Oslo")).date(), 1, mgr_country)
+    duration = timedelta(minutes=template(meeting.template).duration_minutes)
+
+    def morning(day: object, person: Person) -> datetime:
+        return datetime.combine(day, hours.start, tzinfo=ZoneInfo(person.tz or "Europe/Oslo"))  # type: ignore[arg-type]
+
+    return [
+        plan_for(
+            emp,
+            f"prep-reminder:{meeting.id}:{stamp}",
+            "prep_reminder",
+            payload,
+            max(morning(remind_day, emp), now),
+            hours,
+        ),
+        plan_for(mgr, f"brief:{meeting.id}:{stamp}", "brief", payload, max(morning(brief_day, mgr), now), hours),
+        plan_for(emp, f"followup:{meeting.id}:{stamp}:{emp.id}", "followup", payload, when + duration, hours),
+        plan_for(mgr, f"followup:{meeting.id}:{stamp}:{mgr.id}", "followup", payload, when + duration, hours),
+    ]
+
+
 def invite(
     repo: Repo,
     manager: Person,
@@ -100,10 +144,8 @@ def invite(
 ) -> Invited | Refused:
     """Fix time and place, and plan everything that follows from it.
 
-    Planned: the invitation now, one gentle reminder two working days before (sent only if the employee
-    has not prepared by then), the manager's brief the working day before, and after the meeting the
-    question of what was agreed plus the evaluation. Keys carry the meeting time, so moving the meeting
-    plans anew and the old rows are dropped as stale when their time comes.
+    Planned: the calendar event for both of the pair, the invitation now, the manager's own preparation when
+    the template has one, and the ``follow_ups`` of the meeting's time.
     """
     ctx = context(repo, meeting_id)
     if ctx is None:
@@ -112,8 +154,8 @@ def invite(
         return Refused("not_yours")
     if ctx.meeting.status in ("held", "skipped"):
         return Refused("closed")
-    if when <= now:
-        return Refused("past")
+    if (wrong := check_time(repo, ctx.meeting, when, now, manager.tz or "Europe/Oslo")) is not None:
+        return Refused(wrong)
     if any(menu_question(k) is None for k in extra_questions):
         return Refused("unknown_question")
     tpl = template(ctx.meeting.template)
@@ -123,9 +165,9 @@ def invite(
             return Refused("choose_questions")
         if not set(chosen) <= {q.key for q in tpl.pickable}:
             return Refused("unknown_question")
-    if (too := season.check_invite(repo, ctx.meeting, when, now, manager.tz or "Europe/Oslo")) is not None:
-        return Refused(too)  # a season's conversation: at least a week to prepare, and by the deadline
     meeting = ctx.meeting
+    if meeting.status == "invited":
+        meeting.calendar_sequence += 1  # invited again: the calendars update the event they have
     meeting.scheduled_at = when
     meeting.place = place.strip()[:500] or None
     # 004: from 58 the senior measures are a topic of the yearly conversation, asked of the employee.
@@ -135,34 +177,17 @@ def invite(
         meeting.chosen_questions = json.dumps(list(dict.fromkeys(chosen or ())))
     meeting.special_topics = special_topics.strip()[:3000] or None
     meeting.status = "invited"
+    meeting.proposed_at = meeting.proposal_note = None
     repo.add(meeting)
     assert meeting.id is not None
     stamp = when.strftime("%Y%m%dT%H%M")
     payload = {"meeting_id": meeting.id, "scheduled_at": when.isoformat()}
     emp, mgr = ctx.employee, ctx.manager
-    emp_country = cadence.country_for(emp.tz, hours.country)
-    mgr_country = cadence.country_for(mgr.tz, hours.country)
-    local_day = when.astimezone(ZoneInfo(emp.tz or "Europe/Oslo")).date()
-    remind_day = cadence.working_days_before(local_day, 2, emp_country)
-    brief_day = cadence.working_days_before(when.astimezone(ZoneInfo(mgr.tz or "Europe/Oslo")).date(), 1, mgr_country)
-    duration = timedelta(minutes=template(meeting.template).duration_minutes)
-
-    def morning(day: object, person: Person) -> datetime:
-        return datetime.combine(day, hours.start, tzinfo=ZoneInfo(person.tz or "Europe/Oslo"))  # type: ignore[arg-type]
-
+    # The calendar file goes first, so the invitation with its buttons is the newest message in the DM.
     planned = [
+        *calendar.plan(ctx, calendar.REQUEST, now, hours),
         plan_for(emp, f"invite:{meeting.id}:{stamp}", "invite", payload, now, hours),
-        plan_for(
-            emp,
-            f"prep-reminder:{meeting.id}:{stamp}",
-            "prep_reminder",
-            payload,
-            max(morning(remind_day, emp), now),
-            hours,
-        ),
-        plan_for(mgr, f"brief:{meeting.id}:{stamp}", "brief", payload, max(morning(brief_day, mgr), now), hours),
-        plan_for(emp, f"followup:{meeting.id}:{stamp}:{emp.id}", "followup", payload, when + duration, hours),
-        plan_for(mgr, f"followup:{meeting.id}:{stamp}:{mgr.id}", "followup", payload, when + duration, hours),
+        *follow_ups(ctx, when, now, hours),
     ]
     if template(meeting.template).manager_prep:
         # The manager's own preparation goes to the manager alone, once per meeting however often it moves.

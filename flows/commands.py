@@ -22,7 +22,9 @@ WORDS: dict[str, tuple[str, ...]] = {
     "focus": ("focus", "fokus"),
     "template": ("template", "samtale", "samtal", "samtaletype", "samtalstyp", "conversation"),
     "birthyear": ("birthyear", "birth-year", "fødselsår", "fødselsar", "födelseår"),
+    "calendar": ("calendar", "kalender", "ical", "ics"),
 }
+RESET_WORDS = ("reset", "new", "ny", "nytt", "nullstill", "tilbakestill", "återställ", "aterstall")
 SEASON_WORDS: dict[str, tuple[str, ...]] = {
     "open": ("open", "åpne", "opne", "öppna", "start"),
     "close": ("close", "lukk", "steng", "stäng", "avslutt", "avsluta"),
@@ -84,6 +86,12 @@ def parse(text: str) -> Command:
         return Command(name) if not rest or name != "focus" else Command("error", error="trailing", arg=" ".join(rest))
     if name == "season":
         return _season(rest)
+    if name == "calendar":
+        if not rest:
+            return Command("calendar")
+        if len(rest) == 1 and rest[0].lower() in RESET_WORDS:
+            return Command("calendar", text="reset")
+        return Command("error", error="calendar_usage", arg=" ".join(rest))
     if name == "add":
         if not rest:
             return Command("error", error="add_usage")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flows import cadence
-from storage.models import Person
+from storage.models import Meeting, Person
 from storage.repo import Repo
 
 
@@ -70,6 +70,16 @@ def relevance(repo: Repo, kind: str, payload: dict[str, Any], now: datetime) -> 
             return "stale"
         if kind == "followup" and meeting.status not in ("invited", "held"):
             return "stale"
+        if kind == "calendar":
+            return _calendar_relevance(meeting, payload, now)
+        if kind == "proposal" and (
+            meeting.status != "invited"
+            or meeting.proposed_at is None
+            or meeting.proposed_at != datetime.fromisoformat(str(payload.get("proposed_at")))
+        ):
+            return "stale"  # answered, withdrawn by a newer proposal, or overtaken by a change
+        if kind == "proposal_declined" and meeting.status != "invited":
+            return "stale"
     action_id = payload.get("action_id")
     if action_id is not None:
         action = repo.action(int(action_id))
@@ -77,4 +87,16 @@ def relevance(repo: Repo, kind: str, payload: dict[str, Any], now: datetime) -> 
             return "stale"
         if "due" in payload and action.due != date.fromisoformat(payload["due"]):
             return "stale"
+    return "send"
+
+
+def _calendar_relevance(meeting: Meeting, payload: dict[str, Any], now: datetime) -> str:
+    """A calendar file goes while it is the meeting's newest (a later change sends its own): a request for a
+    meeting still ahead, or the cancellation of a skipped one."""
+    if payload.get("sequence") != meeting.calendar_sequence:
+        return "stale"
+    if payload.get("method") == "CANCEL":
+        return "send" if meeting.status == "skipped" else "stale"
+    if meeting.status != "invited" or meeting.scheduled_at is None or meeting.scheduled_at <= now:
+        return "stale"
     return "send"

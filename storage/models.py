@@ -133,6 +133,11 @@ class Meeting(SQLModel, table=True):
     # The agreed plan confirmed in Slack by each party: the seeds' signature (who confirmed, and when).
     employee_confirmed_at: datetime | None = utc_column()
     manager_confirmed_at: datetime | None = utc_column()
+    # The calendar event's SEQUENCE (RFC 5545): raised by every change a calendar must follow, the UID stays.
+    calendar_sequence: int = 0
+    # Another time the employee asked for, waiting for the manager to accept or decline it.
+    proposed_at: datetime | None = utc_column()
+    proposal_note: str | None = Field(default=None, max_length=500)
 
 
 class PrepAnswer(SQLModel, table=True):
@@ -336,3 +341,18 @@ class ArchiveDocument(SQLModel, table=True):
     # Set when the archive answered that it has the document (the folder written, the endpoint's 2xx).
     delivered_at: datetime | None = utc_column(index=True)
     reference: str | None = Field(default=None, max_length=500)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret address of their 1:1s as a calendar feed (``GET /calendar/<token>.ics``).
+
+    The feed is found by the SHA-256 of the token presented, so the lookup compares digests, not the secret
+    itself. The token is kept to show it again on the person's Home tab; a reset replaces both at once.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    token: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime | None = utc_column()

@@ -79,7 +79,7 @@ class Harness:
         engine = make_engine(settings.database_url)
         self.svc = Services(settings=settings, engine=engine, clock=self.clock)
         self.gateway = SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url))
-        self.server = BackgroundServer(create_app(self.svc), self.svc.settings.signing_secret).start()
+        self.server = BackgroundServer(create_app(self.svc), self.svc.settings.signing_secret, svc=self.svc).start()
         self.driver = SlackDriver(self.server.url + "/slack/events", SIGNING_SECRET, self.emulator)
         return self
 

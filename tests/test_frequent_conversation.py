@@ -77,7 +77,9 @@ def test_the_manager_picks_the_questions_and_the_employee_prepares_only_those(bo
         next_nudge = pairing.nudge_at
     for hours in (0, 24, 48, 72, 96):  # the nudge waits for Per's working hours
         bot.at(next_nudge + timedelta(hours=hours))
-    nudges = [m for m in dm(bot, "UPER") if any(b.get("block_id", "").startswith("nudge:") for b in m["blocks"])]
+    nudges = [
+        m for m in dm(bot, "UPER") if any(b.get("block_id", "").startswith("nudge:") for b in m.get("blocks") or [])
+    ]
     assert len(nudges) == 1 and nudges[0]["ts"] != nudge["ts"]  # the first was updated to "invitation sent"
     again = after(bot, "UPER", lambda: bot.d.click("UPER", nudges[-1], "meeting_invite_open"), what="view")
     initial = [o["value"] for o in _picker(again)["element"]["initial_options"]]

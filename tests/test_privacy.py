@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlmodel import select
 from bot import people
 from bot.app import LISTENER_MODULES
 from bot.emulator.driver import SlackDriver
-from flows import actions, checkin, notes, season
+from flows import actions, checkin, notes, reschedule, season
 from flows.cadence import WorkingHours
 from flows.guard import Guard
 from flows.outbox import enqueue
@@ -188,7 +188,17 @@ def snapshot(bot: Harness) -> dict[str, Any]:
             ),
             "actions": sorted((a.id, a.status, a.due, a.what) for a in s.exec(select(Action)).all()),
             "meetings": sorted(
-                (m.id, m.status, m.scheduled_at, m.skip_reason, m.prep_shared_at) for m in s.exec(select(Meeting)).all()
+                (
+                    m.id,
+                    m.status,
+                    m.scheduled_at,
+                    m.skip_reason,
+                    m.prep_shared_at,
+                    m.place,
+                    m.proposed_at,
+                    m.calendar_sequence,
+                )
+                for m in s.exec(select(Meeting)).all()
             ),
             "evaluations": len(s.exec(select(Evaluation)).all()),
             "pairings": sorted(
@@ -333,6 +343,18 @@ def season_over(w: World) -> None:
         admin = bot_person(w.bot, repo, "UADMIN")
         closed = season.close_season(repo, admin, admin_ids=("UADMIN",), now=w.bot.clock.now())
         assert isinstance(closed, Season)
+
+
+def kari_proposes(w: World) -> None:
+    """Kari has asked for another time, so there is a proposal to answer (a fresh one before each row)."""
+    with w.bot.repo() as repo:
+        kari_p = bot_person(w.bot, repo, "UKARI")
+        now = w.bot.clock.now()
+        meeting = repo.meeting(w.ids["meeting"])
+        assert meeting is not None and meeting.scheduled_at is not None
+        when = meeting.scheduled_at + timedelta(days=1)
+        proposed = reschedule.propose(repo, kari_p, w.ids["meeting"], when=when, note="", now=now, hours=WorkingHours())
+        assert not isinstance(proposed, checkin.Refused), proposed
 
 
 PREP_CHOOSE_PATTERN = re.compile(r"^prep_choose(:\d+)?$")  # one action_id per button of a row
@@ -526,6 +548,47 @@ TABLE = [
         lambda w: w.submit("meeting_invite_submit", {"date": "2026-12-10", "time": "10:00"}),
         manager="acts",
     ),
+    Row(
+        "action:meeting_move_open",
+        "open the change of time or place of Kari's 1:1",
+        lambda w: w.buttons("meeting_move_open", str(w.ids["meeting"])),
+        manager="opens",
+    ),
+    Row(
+        "view:meeting_move_submit",
+        "change the time and place of Kari's 1:1",
+        lambda w: w.submit("meeting_move_submit", {"date": "2026-12-11", "time": "11:00", "place": "Rom Hav"}),
+        manager="acts",
+    ),
+    Row(
+        "action:meeting_propose_open",
+        "open proposing another time for Kari's 1:1",
+        lambda w: w.buttons("meeting_propose_open", str(w.ids["meeting"])),
+        employee="opens",
+    ),
+    Row(
+        "view:meeting_propose_submit",
+        "propose another time for Kari's 1:1",
+        lambda w: w.submit("meeting_propose_submit", {"date": "2026-12-14", "time": "12:00", "note": "Passer bedre"}),
+        employee="acts",
+    ),
+    Row(
+        "action:proposal_accept",
+        "accept the time Kari proposed",
+        lambda w: w.buttons("proposal_accept", str(w.ids["meeting"])),
+        manager="acts",
+        setup=kari_proposes,
+    ),
+    Row(
+        "action:proposal_decline",
+        "keep the time instead of the one Kari proposed",
+        lambda w: w.buttons("proposal_decline", str(w.ids["meeting"])),
+        manager="acts",
+        setup=kari_proposes,
+    ),
+    # Her own address only, whoever asks: nothing of Kari's is shown to anyone else, and nothing of hers changes.
+    Row("command:/mal", "/mal calendar", lambda w: w.driver.slash_command(w.uid, "calendar")),
+    Row("command:/mal", "/mal calendar reset", lambda w: w.driver.slash_command(w.uid, "calendar reset")),
     Row(
         "action:action_done",
         "Done with Kari's action id",
@@ -742,12 +805,19 @@ def test_privacy_table(bot: Harness, kari_year: dict[str, Any], role: str) -> No
 def forged_view(callback: str, meta: dict[str, Any]) -> dict[str, Any]:
     """A modal as the bot would have opened it, carrying someone else's ids in its metadata."""
     from bot.views import actions as action_views
+    from bot.views import calendar as calendar_views
     from bot.views import checkin as views
     from bot.views import season as season_views
     from flows.i18n import translator
 
     t = translator("nb")
     kari = Person(id=0, team_id="T0MAL", slack_user_id="UKARI", name="Kari")
+    forged_ctx = checkin.MeetingContext(
+        Meeting(id=0, pairing_id=0, period="x", scheduled_at=datetime(2026, 12, 3, 9, 0, tzinfo=UTC)),
+        Pairing(id=0, team_id="T0MAL", manager_id=0, employee_id=0),
+        Person(id=1, team_id="T0MAL", slack_user_id="UPER", name="Per"),
+        kari,
+    )
     blocks_by_callback: dict[str, list[dict[str, Any]]] = {
         "meeting_invite_submit": [
             {
@@ -764,6 +834,8 @@ def forged_view(callback: str, meta: dict[str, Any]) -> dict[str, Any]:
             },
         ],
         "meeting_skip_submit": views.skip_modal(0, t, {})["blocks"],
+        "meeting_move_submit": calendar_views.move_modal(forged_ctx, t, {})["blocks"][1:4],
+        "meeting_propose_submit": calendar_views.propose_modal(forged_ctx, t)["blocks"][1:],
         "agree_submit": action_views.agree_modal(0, kari, t, date(2026, 12, 30))["blocks"],
         "evaluate_submit": [
             {
@@ -947,3 +1019,65 @@ def test_nobody_but_per_acts_on_karis_season_conversation(bot: Harness, kari: di
     views = bot.emulator.open_views(uid)
     assert not any(v.get("callback_id") in ("meeting_invite_submit", "season_open_submit") for v in views)
     assert "Per sitt fokus" not in json.dumps(views, ensure_ascii=False)  # a manager edits only their own focus
+
+
+# --- the calendar feed ------------------------------------------------------------------------------------------
+# Outside Slack, behind nothing but its secret address: each caller's feed holds their own 1:1s with title, time,
+# place and the other person. Kari's answers, notes, actions and topics are in nobody's feed, Kari's meetings
+# only in hers and Per's, and a former address or someone else's token shows nothing.
+
+
+def _feed_of(bot: Harness, driver: SlackDriver, uid: str) -> tuple[str, str]:
+    import urllib.error
+    import urllib.request
+
+    answer = driver.slash_command(uid, "calendar")
+    shown = text_of({"blocks": answer.json["blocks"]})
+    link = next(w.strip("`") for w in shown.split() if "/calendar/" in w)
+    assert bot.server is not None
+    try:
+        with urllib.request.urlopen(link.replace("https://mal.example.org", bot.server.url), timeout=10) as resp:
+            return link, resp.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return link, f"HTTP {exc.code}"
+
+
+def test_the_calendar_feed_holds_each_callers_own_1_1s_and_none_of_the_content(
+    bot: Harness, kari_year: dict[str, Any]
+) -> None:
+    from ical.calendar_stream import IcsCalendarStream
+
+    bot.overrides["mal_public_url"] = "https://mal.example.org"
+    bot.restart()
+    feeds: dict[str, str] = {}
+    links: dict[str, str] = {}
+    for role, uid in CALLERS.items():
+        driver = bot.d
+        if role == "other_workspace":
+            bot.emulator.add_user(uid, "kari-elsewhere")
+            driver = SlackDriver(bot.d.bot_url, SIGNING_SECRET, bot.emulator, team_id="TOTHER")
+        links[role], feeds[role] = _feed_of(bot, driver, uid)
+    for role, text in feeds.items():
+        assert text.startswith("BEGIN:VCALENDAR"), (role, text[:40])
+        assert not [s for s in ALL_SECRETS if s in text], role
+        events = IcsCalendarStream.calendar_from_ics(text).events
+        titles = [(e.summary or "").lower() for e in events]
+        with_kari = [t for t in titles if t.endswith((" kari", " per"))]
+        if role == "employee":
+            assert len(titles) == 2 and all(t.endswith(" med per") for t in titles)  # her 1:1 and her season talk
+        elif role == "manager":
+            assert len(titles) == 2 and all(t.endswith(" med kari") for t in titles)
+        else:
+            assert with_kari == [], role  # not her colleague, another manager, her former manager or an admin
+        assert all(e.attendees == [] and e.organizer is None and not e.description for e in events)
+    assert len(set(links.values())) == len(links)  # an address per person
+    # Kari resets hers: the old address shows nothing any more, to anybody.
+    bot.d.slash_command("UKARI", "calendar reset")
+    import urllib.error
+    import urllib.request
+
+    assert bot.server is not None
+    old = links["employee"].replace("https://mal.example.org", bot.server.url)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(old, timeout=10)
+    assert refused.value.code == 404

@@ -1739,6 +1739,8 @@ class SlackEmulator:
             length = int(self._required(params, "length"))
         except (TypeError, ValueError) as exc:
             raise SlackApiFailure("invalid_arguments") from exc
+        if length < 1:  # Slack: "missing_argument ... typically only occurs when the length provided is 0"
+            raise SlackApiFailure("missing_argument")
         file_id = _random_id("F")
         self._files[file_id] = {
             "id": file_id,
@@ -1774,17 +1776,30 @@ class SlackEmulator:
             record["completed"] = True
             record["channels"] = sorted(set(record["channels"]) | set(channels))
             shared.append(record)
-        public_files = [{k: v for k, v in f.items() if k not in {"uploaded", "completed"}} for f in shared]
         comment = str(params.get("initial_comment") or "")
+        # The share message carries ``blocks`` only without an initial comment: Slack ignores them otherwise.
+        blocks = None if comment else self._message_blocks(params)
         thread_ts = params.get("thread_ts")
+        posted: list[tuple[str, str]] = []
         for channel in channels:
-            self._post_message_locked(
+            public_files = [{k: v for k, v in f.items() if k not in {"uploaded", "completed"}} for f in shared]
+            message = self._post_message_locked(
                 channel,
                 comment,
-                None,
+                copy.deepcopy(blocks) if blocks is not None else None,
                 thread_ts=str(thread_ts) if thread_ts else None,
                 extra={"files": copy.deepcopy(public_files), "upload": True},
             )
+            posted.append((channel, str(message["ts"])))
+        for record in shared:
+            # Slack's file object lists where it was shared and the ts of each share message: DMs and
+            # private channels under "private", public channels under "public".
+            shares = record.setdefault("shares", {})
+            for channel, ts in posted:
+                kind = "public" if channel.startswith("C") else "private"
+                entry = {"ts": ts, "channel_name": self.channel_name(channel), "team_id": self.team_id}
+                shares.setdefault(kind, {}).setdefault(channel, []).append(entry)
+        public_files = [{k: v for k, v in f.items() if k not in {"uploaded", "completed"}} for f in shared]
         return {"files": copy.deepcopy(public_files)}
 
     def _handle_upload(

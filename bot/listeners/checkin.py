@@ -11,9 +11,10 @@ from slack_sdk import WebClient
 
 from bot.listeners.common import Caller, caller, team_of, user_of
 from bot.views import actions as action_views
+from bot.views import calendar as calendar_views
 from bot.views import checkin as views
 from bot.views.notices import notice
-from flows import actions, checkin, evaluations, notes
+from flows import actions, checkin, evaluations, notes, reschedule
 from flows.access import meeting_role
 from flows.outbox import enqueue
 from flows.templates import template
@@ -168,13 +169,18 @@ def on_invite_submit(
             ack(response_action="errors", errors={field: notice(result.reason, c.t)})
             return
         enqueue(c.repo, result.planned, c.svc.clock.now())
+        c.commit()
         ack()
         text = c.t._(
             ":white_check_mark: Invitation sent to <@{user}> for {when}.",
             user=result.ctx.employee.slack_user_id,
             when=c.t.when(when, c.person.tz or "Europe/Oslo"),
         )
-    _update_origin(client, meta, text)
+        meeting_id = result.ctx.meeting.id
+        assert meeting_id is not None
+        blocks = calendar_views.invited(text, c.t, meeting_id)
+    if meta.get("channel") and meta.get("ts"):  # the nudge becomes the invitation, with the ways to change it
+        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=blocks)
     c.svc.kick()
 
 
@@ -184,13 +190,21 @@ def on_skip_submit(
     meta = json.loads(view.get("private_metadata") or "{}")
     reason = (view["state"]["values"]["reason"]["reason"] or {}).get("value") or ""
     with caller(context, client, team_of(body), user_of(body)) as c:
-        result = checkin.skip(c.repo, c.person, int(meta.get("meeting_id", 0)), reason)
+        now = c.svc.clock.now()
+        result = reschedule.cancel(c.repo, c.person, int(meta.get("meeting_id", 0)), reason, now, c.svc.hours)
         if isinstance(result, checkin.Refused):
             ack(response_action="errors", errors={"reason": notice(result.reason, c.t)})
             return
+        enqueue(c.repo, result.planned, now)
+        c.commit()
         ack()
-        text = c.t._("Skipped this time. I will remind you at the next 1:1.")
+        text = (
+            c.t._("Cancelled. Both of you get the cancellation for your calendars. I will remind you at the next 1:1.")
+            if result.moved
+            else c.t._("Skipped this time. I will remind you at the next 1:1.")
+        )
     _update_origin(client, meta, text)
+    c.svc.kick()
 
 
 # --- employee: preparation ---------------------------------------------------------------------------------

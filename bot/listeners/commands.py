@@ -154,6 +154,12 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -
         if isinstance(born, senior.Refused):
             return _say(notice(born.reason, c.t))
         return home_views.birth_year(born.person, born.year, c.t)
+    if cmd.name == "calendar":
+        from bot.listeners.calendar import feed_url
+        from bot.views.calendar import feed_answer
+
+        reset = cmd.text == "reset"
+        return feed_answer(feed_url(c, reset=reset), c.t, reset=reset)
     if cmd.name == "away":
         try:
             until = dates.parse_date(cmd.text, today)

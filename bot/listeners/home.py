@@ -6,6 +6,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.listeners.common import Caller, caller, team_of, user_of
+from bot.views import calendar as calendar_views
 from bot.views import home as views
 from bot.views.notices import notice
 from flows import actions as action_flows
@@ -55,20 +56,23 @@ def home_data(c: Caller) -> views.HomeData:
     others = c.repo.people(list(other_of.values()))
     for m in meetings:
         other = others.get(other_of[m.id])
-        if other is not None and m.scheduled_at is not None:
-            upcoming.append((other, m.scheduled_at))
+        if other is not None and m.scheduled_at is not None and m.id is not None:
+            role = "employee" if pair_by_id[m.pairing_id].employee_id == c.person.id else "manager"
+            upcoming.append(views.Upcoming(other, m.scheduled_at, m.id, role))
     own = action_flows.list_for(c.repo, c.person, today, c.person, page=0)  # the tab shows the first page
     own_items = list(own.items) if isinstance(own, action_flows.ActionList) else []
+    from bot.listeners.calendar import feed_url
     from bot.listeners.season import admin_home_blocks
 
     return views.HomeData(
         c.person,
-        sorted(upcoming, key=lambda u: u[1]),
+        sorted(upcoming, key=lambda u: u.when),
         own_items,
         team_rows(c),
         c.svc.language(c.person),
         admin=admin_home_blocks(c),
         own_pair=(own_pair, manager) if own_pair and (manager := c.repo.person(own_pair.manager_id)) else None,
+        feed=calendar_views.feed_blocks(feed_url(c), c.t),
     )
 
 

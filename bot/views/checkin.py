@@ -288,6 +288,7 @@ def invitation(
             button(t._("Prepare here, one question at a time"), "prep_start", mid),
             button(t._("Answer in a form"), "prep_form_open", mid),
             notes_button(t, ctx.meeting.id),
+            button(t._("Propose another time"), "meeting_propose_open", mid),
         ),
     ]
     return blocks[:50]

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.views.actions import item_blocks
 from bot.views.blocks import Block, actions, button, context, divider, escape, header, option, section, static_select
+from bot.views.calendar import upcoming_row
 from bot.views.season import season_help
 from flows.actions import ActionItem
 from flows.i18n import N_, Translator
@@ -34,14 +35,25 @@ class TeamRow:
 
 
 @dataclass(frozen=True)
+class Upcoming:
+    """A coming 1:1 of the viewer: with whom, when, and the viewer's part in it (who may move it how)."""
+
+    other: Person
+    when: datetime
+    meeting_id: int
+    role: str
+
+
+@dataclass(frozen=True)
 class HomeData:
     viewer: Person
-    upcoming: list[tuple[Person, datetime]]
+    upcoming: list[Upcoming]
     own: list[ActionItem]
     team: list[TeamRow]
     language: str
     admin: list[Block] = field(default_factory=list)  # the season's participation counts, for admins only
     own_pair: tuple[Pairing, Person] | None = None  # the viewer's own pair and manager, when they have one
+    feed: list[Block] = field(default_factory=list)  # the calendar feed's address, or why there is none
 
 
 def cadence_label(cadence: str, t: Translator) -> str:
@@ -81,10 +93,11 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
             )
         )
     if data.upcoming:
-        lines = [t._("• With <@{user}>: {when}", user=p.slack_user_id, when=t.when(w, tz)) for p, w in data.upcoming]
-        blocks.append(section(t._("*Next 1:1s*") + "\n" + "\n".join(lines[:10])))
+        blocks.append(section(t._("*Next 1:1s*")))
+        blocks += [upcoming_row(u.other, u.when, u.meeting_id, u.role, t, tz) for u in data.upcoming[:10]]
     else:
         blocks.append(context(t._("No 1:1 is scheduled yet.")))
+    blocks += data.feed
     blocks += [divider(), section(t._("*Your open actions*"))]
     if not data.own:
         blocks.append(context(t._("No open actions. :white_check_mark:")))
@@ -236,6 +249,7 @@ def help_blocks(t: Translator) -> list[Block]:
                     t._("`/mal away 2026-12-24` — no messages until that date; `/mal back` to end it"),
                     t._("`/mal note [@person]` — your private notes for the next conversation, seen only by you"),
                     t._("`/mal export` — a file with everything mal stores about you"),
+                    t._("`/mal calendar` — your 1:1s as a calendar feed; `/mal calendar reset` gives a new address"),
                     *season_help(t),
                     t._("`/mal help` — this help"),
                 ]

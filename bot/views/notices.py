@@ -36,6 +36,11 @@ REASONS = {
     "no_pairing": N_("You have no manager or reports in mal yet. An admin imports who reports to whom."),
     "already_evaluated": N_("You have already evaluated this conversation. Thank you!"),
     "inactive_user": N_("{arg} is deactivated in this workspace."),
+    # moving a 1:1 and the calendar
+    "not_invited": N_("That 1:1 has no time yet. Send the invitation first."),
+    "same_time": N_("That is the time the 1:1 already has. Choose another time."),
+    "no_proposal": N_("There is no proposed time waiting for an answer."),
+    "calendar_usage": N_("Write it like this: `/mal calendar` or `/mal calendar reset`"),
     # the annual season
     "not_admin": N_("Only an admin of mal can do that. Admins see participation counts, never content."),
     "no_season": N_("No annual season is open for you right now."),

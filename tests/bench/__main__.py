@@ -3,6 +3,7 @@
 uv run python -m tests.bench --size small
 uv run python -m tests.bench --size full --database both --postgres-url postgresql+psycopg://...
 uv run python -m tests.bench --only latency,growth
+uv run python -m tests.bench --only feed
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from tests.bench import fanout, footprint, growth, latency
+from tests.bench import fanout, feed, footprint, growth, latency
 from tests.bench.common import SIZES, NewDatabase, Outcome, Size, database, machine, progress, server_version
 from tests.harness import PG_ENV
 
@@ -23,6 +24,7 @@ FIGURES: dict[str, Callable[[NewDatabase, Size, str], Outcome]] = {
     "fanout": fanout.run,
     "growth": growth.run,
     "footprint": footprint.run,
+    "feed": feed.run,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -368,6 +369,33 @@ def test_home_tab_publish_and_file_upload(emulator: SlackEmulator, client: WebCl
     (shared,) = emulator.files("U1")
     assert shared["name"] == "plan.csv"
     assert emulator.file_content(shared["id"]) == b"a,b\n1,2\n"
+
+
+def test_a_file_uploaded_the_current_way_is_shared_in_the_dm_with_its_message(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    """files.getUploadURLExternal, the bytes to the upload URL, files.completeUploadExternal into the DM: the
+    DM gets a message holding the file, and the file lists that share with the message's ts."""
+    dm = emulator.dm_channel_id("U1")
+    done = client.files_upload_v2(
+        channel=dm, content=b"BEGIN:VCALENDAR\r\n", filename="1-1.ics", title="1:1", initial_comment="Til kalenderen"
+    )
+    (message,) = emulator.messages("U1")
+    assert message["text"] == "Til kalenderen" and message["files"][0]["name"] == "1-1.ics"
+    (share,) = done["file"]["shares"]["private"][dm]
+    assert share["ts"] == message["ts"]
+    assert emulator.file_content(done["file"]["id"]) == b"BEGIN:VCALENDAR\r\n"
+    assert [m for m, _ in emulator.calls if m.startswith("files.")] == [
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+    with pytest.raises(SlackApiError) as excinfo:
+        client.files_getUploadURLExternal(filename="empty.ics", length=0)
+    assert api_error(excinfo) == "missing_argument"
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "Med blokker"}}]
+    with_blocks = client.files_upload_v2(channel=dm, content=b"x", filename="b.txt", blocks=json.dumps(blocks))
+    shared = emulator.message("U1", with_blocks["file"]["shares"]["private"][dm][0]["ts"])
+    assert shared is not None and shared["blocks"][0]["text"]["text"] == "Med blokker"
 
 
 # ---------------------------------------------------------------------------------------------- driver
