@@ -11,6 +11,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import metrics
 from bot.listeners import actions, calendar, checkin, commands, events, home, season
 from bot.listeners.common import refuse_bad_submissions
 from bot.services import Services
@@ -29,6 +30,7 @@ def listener_client(token: str | None, base_url: str) -> WebClient:
         base_url=base_url,
         timeout=10,
         retry_handlers=[
+            metrics.CountRateLimits(),
             ConnectionErrorRetryHandler(max_retry_count=1),
             RateLimitErrorRetryHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),
@@ -62,6 +64,8 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
         from bot.oauth import forget_revoked_installations
 
         app.use(forget_revoked_installations(app))
+
+    app.middleware(metrics.timed_requests)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], None]) -> None:

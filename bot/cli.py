@@ -1,11 +1,11 @@
 """`mal-bot`: run the bot, migrate the store, import the organisation, run one tick."""
 
 import argparse
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 
+from bot import logs
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from flows.clock import Clock, ManualClock, ShiftedClock, SystemClock
@@ -34,14 +34,9 @@ def _services(settings: Settings, clock: Clock | None = None) -> Services:
 
 
 def _require_schema(svc: Services) -> None:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    from storage.db import schema_revisions
 
-    from storage.db import alembic_config
-
-    with svc.engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    head = ScriptDirectory.from_config(alembic_config(svc.engine)).get_current_head()
+    current, head = schema_revisions(svc.engine)
     if current != head:
         raise SettingsError(
             f"The database is not at the newest schema ({current or 'empty'} ≠ {head}). Run `mal-bot migrate` first."
@@ -69,6 +64,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            if args.metrics_port:
+                from bot.ops_http import ops_app
+                from bot.server import ThreadedServer
+
+                ThreadedServer(ops_app(svc), args.host, args.metrics_port, log_level="info").start()
 
             SocketModeHandler(app, settings.app_token).start()  # type: ignore[no-untyped-call]
         else:
@@ -121,6 +122,10 @@ def cmd_tick(args: argparse.Namespace) -> int:
             dropped=report.drain.cancelled + report.drain.dead,
         )
     )
+    for reason, n in sorted(report.drain.dropped.items()):
+        print(t._("  not sent ({reason}): {n}", reason=reason, n=n))
+    for kind, n in sorted(report.plan.failed.items()):
+        print(t._("  could not be planned ({kind}): {n}; see the log", kind=kind, n=n))
     return 0
 
 
@@ -207,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=3000)
     run.add_argument("--host", default="0.0.0.0")
     run.add_argument("--no-scheduler", action="store_true", help="do not run the periodic tick in this process")
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        help="Socket Mode: serve /metrics, /healthz and /readyz on this port (HTTP mode serves them anyway)",
+    )
     run.set_defaults(func=cmd_run)
     sub.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=cmd_migrate)
     imp = sub.add_parser("import-org", help="import who reports to whom from a CSV file")
@@ -228,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -11,9 +11,11 @@ import json
 import logging
 import os
 import socket
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot import metrics
 from bot.gateway import SendResult, SlackGateway
 from bot.render import render
 from bot.services import Services
@@ -40,9 +42,22 @@ class DrainReport:
     cancelled: int = 0
     dead: int = 0
     failed: int = 0  # rows that raised inside mal: retried with backoff, given up after MAX_ATTEMPTS
+    dropped: Counter[str] = field(default_factory=Counter)  # rows that ended unsent (cancelled or dead), by reason
     errors: list[str] = field(default_factory=list)
     rate_limited: int = 0
     paused_until: datetime | None = None  # the moment Slack's last Retry-After runs out
+
+    def add(self, other: "DrainReport") -> None:
+        self.sent += other.sent
+        self.deferred += other.deferred
+        self.cancelled += other.cancelled
+        self.dead += other.dead
+        self.failed += other.failed
+        self.dropped.update(other.dropped)
+        self.errors += other.errors
+        self.rate_limited += other.rate_limited
+        if other.paused_until is not None:
+            self.paused_until = max(self.paused_until or other.paused_until, other.paused_until)
 
 
 def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, limit: int | None = None) -> DrainReport:
@@ -50,7 +65,10 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
     report = DrainReport()
     now = svc.clock.now()
     lease = timedelta(seconds=svc.settings.mal_outbox_lease_seconds)
-    rows = outbox.claim(svc.engine, now, worker, limit or svc.settings.mal_outbox_batch, lease)
+    rows, takeovers = outbox.claim_counting(svc.engine, now, worker, limit or svc.settings.mal_outbox_batch, lease)
+    if takeovers:
+        metrics.LEASE_TAKEOVERS.inc(takeovers)
+        log.info("took over %d message(s) whose worker's lease ran out", takeovers)
     held = {row.id for row in rows if row.id is not None}
     renew_at = now + lease / 2
     paused: dict[str, float] = {}  # a workspace's rate limit holds up only that workspace's rows
@@ -65,8 +83,7 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
             continue
         paused_for = paused.get(row.team_id, 0.0)
         if paused_for:
-            outbox.mark_deferred(svc.engine, row.id, worker, now + timedelta(seconds=paused_for), "ratelimited")
-            report.deferred += 1
+            _defer(svc, row, worker, now + timedelta(seconds=paused_for), "ratelimited", report)
             continue
         if unreachable is not None:
             _wait_for_slack(svc, row, worker, SendResult("retry", error=unreachable), report)
@@ -89,9 +106,7 @@ def _deliver(
     """One row: still wanted, still someone to send to, inside their hours, then sent and settled."""
     assert row.id is not None
     if row.attempts > MAX_ATTEMPTS:  # claimed again and again by workers that died on it
-        outbox.mark_final(svc.engine, row.id, worker, "dead", "gave_up")
-        log.warning("outbox %s given up after %d attempts", row.key, row.attempts - 1)
-        report.dead += 1
+        _drop(svc, row, worker, "dead", "gave_up", report)
         return None
     payload = json.loads(row.payload)
     rendered = None
@@ -109,16 +124,13 @@ def _deliver(
         if not verdict[0] and person is not None:
             slot = cadence.next_slot(now, person.tz, svc.hours, person.away_until)
             if slot > now + timedelta(minutes=1):
-                outbox.mark_deferred(svc.engine, row.id, worker, slot, "outside_working_hours")
-                report.deferred += 1
+                _defer(svc, row, worker, slot, "outside_working_hours", report)
                 return None
             rendered = render(repo, svc, row.kind, payload, person, now)
             if rendered is None:
                 verdict = ("cancelled", "nothing_to_say")
     if verdict[0]:
-        outbox.mark_final(svc.engine, row.id, worker, verdict[0], verdict[1])
-        report.cancelled += verdict[0] == "cancelled"
-        report.dead += verdict[0] == "dead"
+        _drop(svc, row, worker, verdict[0], verdict[1], report)
         return None
     assert rendered is not None
     if rendered.file is not None:
@@ -138,16 +150,38 @@ def _wait_for_slack(svc: Services, row: Outbox, worker: str, result: SendResult,
     until = svc.clock.now() + timedelta(seconds=pause)
     outbox.mark_deferred(svc.engine, row.id, worker, until, result.error, unreachable=True)
     report.deferred += 1
+    metrics.message(row.kind, "deferred", "slack_unreachable")
+
+
+def _defer(svc: Services, row: Outbox, worker: str, until: datetime, reason: str, report: DrainReport) -> None:
+    assert row.id is not None
+    outbox.mark_deferred(svc.engine, row.id, worker, until, reason)
+    report.deferred += 1
+    metrics.message(row.kind, "deferred", reason)
+
+
+def _drop(svc: Services, row: Outbox, worker: str, status: str, reason: str, report: DrainReport) -> None:
+    """A message that ends unsent: ``cancelled`` (no longer wanted) or ``dead`` (cannot be delivered). It is
+    counted by reason and logged once with its key (never its content); a brief that a meeting overtook is
+    carried into the next message about that meeting (see ``bot.render``)."""
+    assert row.id is not None
+    if not outbox.mark_final(svc.engine, row.id, worker, status, reason):
+        return  # another worker holds it now
+    log.info("outbox %s (%s) not sent: %s %s", row.key, row.kind, status, reason)
+    report.dropped[reason] += 1
+    report.cancelled += status == "cancelled"
+    report.dead += status == "dead"
+    metrics.message(row.kind, "dropped", reason)
 
 
 def _failed(svc: Services, row: Outbox, worker: str, exc: Exception, report: DrainReport) -> None:
     """Logged with the row's key and the error's type only: its content may be someone's answer."""
     assert row.id is not None
     report.failed += 1
+    metrics.message(row.kind, "failed", type(exc).__name__)
     if row.attempts >= MAX_ATTEMPTS:
         log.warning("outbox %s failed (%s) %d times; given up", row.key, type(exc).__name__, row.attempts)
-        outbox.mark_final(svc.engine, row.id, worker, "dead", f"error:{type(exc).__name__}")
-        report.dead += 1
+        _drop(svc, row, worker, "dead", f"error:{type(exc).__name__}", report)
         return
     log.warning("outbox %s failed (%s); retried later", row.key, type(exc).__name__)
     backoff = timedelta(seconds=30 * 2**row.attempts)
@@ -161,33 +195,40 @@ def _settle(svc: Services, row: Outbox, worker: str, result: SendResult, report:
     if result.outcome == "sent":
         outbox.mark_sent(svc.engine, row_id, worker, now, result.ts)
         report.sent += 1
+        metrics.message(row.kind, "sent")
     elif result.outcome == "retry" and result.error == "ratelimited":
         # Slack asked us to wait, nothing failed: the attempt is given back however often this happens.
         until = now + timedelta(seconds=result.retry_after)
-        outbox.mark_deferred(svc.engine, row_id, worker, until, result.error)
-        report.deferred += 1
+        _defer(svc, row, worker, until, result.error, report)
         report.rate_limited += 1
         report.paused_until = max(report.paused_until or until, until)
     elif result.outcome == "retry":
         _wait_for_slack(svc, row, worker, result, report)
     elif result.outcome == "recipient_gone":
-        outbox.mark_final(svc.engine, row_id, worker, "dead", result.error)
+        _drop(svc, row, worker, "dead", result.error, report)
         with svc.unit() as repo:
             person = repo.person_by_slack(team_id, recipient)
             if person is not None:
                 person.active = False
                 repo.add(person)
-        report.dead += 1
     elif result.outcome == "workspace_gone":
-        outbox.mark_final(svc.engine, row_id, worker, "dead", result.error)
+        _drop(svc, row, worker, "dead", result.error, report)
         with svc.unit() as repo:
             ws = repo.ensure_workspace(team_id)
             ws.active = False
             ws.revoked_at = now
             repo.add(ws)
-        outbox.stop_workspace(svc.engine, team_id, result.error)
-        report.dead += 1
+        stop_workspace(svc, team_id, result.error)
     else:
-        outbox.mark_final(svc.engine, row_id, worker, "dead", result.error)
-        report.dead += 1
+        _drop(svc, row, worker, "dead", result.error, report)
         report.errors.append(result.error)
+
+
+def stop_workspace(svc: Services, team_id: str, reason: str) -> int:
+    """Nothing more goes to a workspace whose token was revoked or that uninstalled the app: every waiting
+    message is dropped, counted and logged once with its key."""
+    stopped = outbox.stop_workspace(svc.engine, team_id, reason)
+    for key, kind in stopped:
+        log.info("outbox %s (%s) not sent: dead %s", key, kind, reason)
+        metrics.message(kind, "dropped", reason)
+    return len(stopped)

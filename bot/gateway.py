@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.oauth.installation_store import InstallationStore
 
+from bot import metrics
 from bot.ratelimit import POST_MESSAGE, RateLimiter
 
 UPLOAD_METHODS = ("conversations.open", "files.getUploadURLExternal", "files.completeUploadExternal")
@@ -115,7 +116,10 @@ class InstalledTokens:
 
 def bulk_client(token: str | None, base_url: str) -> WebClient:
     return WebClient(
-        token=token, base_url=base_url, timeout=10, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)]
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=[metrics.CountRateLimits(), ConnectionErrorRetryHandler(max_retry_count=1)],
     )
 
 

@@ -106,7 +106,8 @@ def render(
             )
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)
-            return Rendered(t._("What have we agreed? Who does what, when?"), views.followup(ctx, t))
+            missed = _missed_brief(repo, ctx, person, now)
+            return Rendered(t._("What have we agreed? Who does what, when?"), views.followup(ctx, t, missed))
         if kind == "calendar" and person.id in (ctx.manager.id, ctx.employee.id):
             method = str(payload.get("method"))
             file = calendar.meeting_file(ctx, person, t, now, svc.settings.mal_timezone, method)
@@ -139,6 +140,19 @@ def render(
             action_views.digest(overdue, t, person),
         )
     return None
+
+
+def _missed_brief(
+    repo: Repo, ctx: checkin.MeetingContext, person: Person, now: datetime
+) -> list[tuple[Question, checkin.Answer]] | None:
+    """For the manager, when the brief of this meeting was planned and never went out (held up past the
+    meeting by working hours, an outage or pacing, then dropped as overtaken): what it would have shown."""
+    if person.id != ctx.manager.id or ctx.meeting.id is None or not checkin.brief_missed(repo, ctx.meeting):
+        return None
+    shared = checkin.shared_items(repo, ctx.meeting)
+    if shared and ctx.employee.id is not None:
+        privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
+    return list(shared)
 
 
 def _duty(

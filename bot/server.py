@@ -9,6 +9,7 @@ whole or parsed.
 import logging
 import threading
 import time
+from typing import Self
 
 import uvicorn
 from slack_bolt import App
@@ -21,6 +22,7 @@ from starlette.routing import Route
 
 from bot.feed import calendar_route
 from bot.http_guard import Guard, quiet_bolt_verification_log
+from bot.ops_http import healthz, ops_routes
 from bot.services import Services
 
 log = logging.getLogger("mal.http")
@@ -44,15 +46,12 @@ def asgi_app(app: App, signing_secret: str, svc: Services | None = None) -> Star
         bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"ok": True})
-
     routes = [
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    if svc is not None:  # a person's 1:1s as a calendar feed, outside Slack's signature check
-        routes.append(calendar_route(svc))
+    if svc is not None:  # the operator's endpoints, and a person's 1:1s as a calendar feed (not signed by Slack)
+        routes += [*ops_routes(svc), calendar_route(svc)]
     flow = app.oauth_flow
     if flow is not None:  # several workspaces: Bolt's OAuth flow, its store calls off the event loop
 
@@ -75,18 +74,15 @@ def serve(app: App, signing_secret: str, host: str, port: int, svc: Services | N
     uvicorn.run(asgi_app(app, signing_secret, svc), host=host, port=port, log_level="info", access_log=False)
 
 
-class BackgroundServer:
-    """The same server in a thread, for tests and the sandbox; ``stop`` shuts it down cleanly."""
+class ThreadedServer:
+    """An ASGI app served by uvicorn in a thread, for tests, the sandbox and Socket Mode's side port."""
 
-    def __init__(
-        self, app: App, signing_secret: str, host: str = "127.0.0.1", port: int = 0, svc: Services | None = None
-    ) -> None:
-        asgi = asgi_app(app, signing_secret, svc)
-        config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", access_log=False)
+    def __init__(self, asgi: Starlette, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+        config = uvicorn.Config(asgi, host=host, port=port, log_level=log_level, access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def start(self, timeout: float = 10.0) -> "BackgroundServer":
+    def start(self, timeout: float = 10.0) -> Self:
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -107,3 +103,12 @@ class BackgroundServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+class BackgroundServer(ThreadedServer):
+    """The bot's own server in a thread; ``stop`` shuts it down cleanly."""
+
+    def __init__(
+        self, app: App, signing_secret: str, host: str = "127.0.0.1", port: int = 0, svc: Services | None = None
+    ) -> None:
+        super().__init__(asgi_app(app, signing_secret, svc), host, port)

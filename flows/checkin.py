@@ -549,6 +549,12 @@ def evaluate(repo: Repo, person: Person, meeting_id: int, answers: dict[str, str
     return repo.save_evaluation(meeting_id, person.id, clean, now)
 
 
+def brief_missed(repo: Repo, meeting: Meeting) -> bool:
+    """The manager's brief of this meeting was planned but never sent (still waiting, or dropped)."""
+    statuses = repo.outbox_statuses(f"brief:{meeting.id}:")
+    return bool(statuses) and "sent" not in statuses
+
+
 def mark_held(repo: Repo, meeting: Meeting, now: datetime) -> None:
     if meeting.status == "invited" and meeting.scheduled_at is not None and meeting.scheduled_at <= now:
         meeting.status = "held"

@@ -9,10 +9,16 @@ from typing import Protocol
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def sleep(self, seconds: float) -> None:
+        """Wait, in this clock's time: a manual clock moves on instead, so nothing in a test waits for real."""
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
 
 
 class ShiftedClock:
@@ -26,6 +32,9 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
 
 
 class ManualClock:
@@ -51,3 +60,6 @@ class ManualClock:
         with self._lock:
             self._now += delta
             return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(timedelta(seconds=max(0.0, seconds)))

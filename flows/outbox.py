@@ -68,6 +68,8 @@ def relevance(repo: Repo, kind: str, payload: dict[str, Any], now: datetime) -> 
             return "stale"
         if kind == "prep_reminder" and meeting.prep_shared_at is not None:
             return "stale"
+        if kind in ("prep_reminder", "brief") and meeting.scheduled_at is not None and now >= meeting.scheduled_at:
+            return "stale"  # held up past the start: a brief's content goes with the follow-up instead
         if kind == "followup" and meeting.status not in ("invited", "held"):
             return "stale"
         if kind == "calendar":

@@ -93,6 +93,16 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """(the database's revision, the newest this code knows): equal when the schema is current."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 

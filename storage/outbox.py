@@ -27,43 +27,60 @@ def _claimable(now: datetime) -> sa.ColumnElement[bool]:
 
 
 def claim(engine: Engine, now: datetime, worker: str, limit: int = 50, lease: timedelta = LEASE) -> list[Outbox]:
+    return claim_counting(engine, now, worker, limit, lease)[0]
+
+
+def claim_counting(
+    engine: Engine, now: datetime, worker: str, limit: int = 50, lease: timedelta = LEASE
+) -> tuple[list[Outbox], int]:
+    """Claim due rows; also says how many were taken over from a worker whose lease ran out."""
+    values = {
+        "status": "claimed",
+        "claimed_by": worker,
+        "lease_until": now + lease,
+        "attempts": col(Outbox.attempts) + 1,
+    }
     with Session(engine, expire_on_commit=False) as session:
         if engine.dialect.name == "postgresql":
-            ids = (
-                select(Outbox.id)
+            chosen = (
+                select(col(Outbox.id).label("id"), col(Outbox.status).label("was"))
                 .where(_claimable(now))
                 .order_by(col(Outbox.not_before), col(Outbox.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
-                .scalar_subquery()
+                .cte("chosen")
             )
             rows = session.execute(
                 sa.update(Outbox)
-                .where(col(Outbox.id).in_(ids))
-                .values(status="claimed", claimed_by=worker, lease_until=now + lease, attempts=col(Outbox.attempts) + 1)
-                .returning(col(Outbox.id))
+                .where(col(Outbox.id) == chosen.c.id)
+                .values(**values)
+                .returning(col(Outbox.id), chosen.c.was)
             ).all()
             claimed = [r[0] for r in rows]
+            takeovers = sum(r[1] == "claimed" for r in rows)
         else:
-            candidates = session.exec(
-                select(Outbox.id).where(_claimable(now)).order_by(col(Outbox.not_before), col(Outbox.id)).limit(limit)
+            candidates = session.execute(
+                sa.select(col(Outbox.id), col(Outbox.status))
+                .where(_claimable(now))
+                .order_by(col(Outbox.not_before), col(Outbox.id))
+                .limit(limit)
             ).all()
-            claimed = []
-            for oid in candidates:
+            claimed, takeovers = [], 0
+            for oid, was in candidates:
                 got = session.execute(
                     sa.update(Outbox)
                     .where(col(Outbox.id) == oid, _claimable(now))
-                    .values(
-                        status="claimed", claimed_by=worker, lease_until=now + lease, attempts=col(Outbox.attempts) + 1
-                    )
+                    .values(**values)
                     .returning(col(Outbox.id))
                 ).first()
                 if got is not None:
                     claimed.append(got[0])
+                    takeovers += was == "claimed"
         session.commit()
         if not claimed:
-            return []
-        return list(session.exec(select(Outbox).where(col(Outbox.id).in_(claimed)).order_by(col(Outbox.id))).all())
+            return [], 0
+        found = session.exec(select(Outbox).where(col(Outbox.id).in_(claimed)).order_by(col(Outbox.id))).all()
+        return list(found), takeovers
 
 
 def _finish(engine: Engine, row_id: int, worker: str, **values: object) -> bool:
@@ -139,12 +156,14 @@ def mark_deferred(
     )
 
 
-def soonest_pending(engine: Engine) -> datetime | None:
-    """When the earliest waiting message may go: the moment the next tick has work again."""
+def soonest_pending(engine: Engine, reason: str | None = None) -> datetime | None:
+    """When the earliest waiting message may go: the moment the next tick has work again. With ``reason``,
+    only messages last put off for it (e.g. "ratelimited": held back to pace a person's DM)."""
+    query = sa.select(sa.func.min(col(Outbox.not_before))).where(col(Outbox.status) == "pending")
+    if reason is not None:
+        query = query.where(col(Outbox.error) == reason)
     with Session(engine) as session:
-        value = session.execute(
-            sa.select(sa.func.min(col(Outbox.not_before))).where(col(Outbox.status) == "pending")
-        ).scalar()
+        value = session.execute(query).scalar()
     if value is None:
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
@@ -156,16 +175,18 @@ def mark_final(engine: Engine, row_id: int, worker: str, status: str, error: str
     return _finish(engine, row_id, worker, status=status, error=error[:500], lease_until=None)
 
 
-def stop_workspace(engine: Engine, team_id: str, reason: str) -> int:
-    """Nothing more goes to a workspace whose token was revoked or that uninstalled the app."""
+def stop_workspace(engine: Engine, team_id: str, reason: str) -> list[tuple[str, str]]:
+    """Nothing more goes to a workspace whose token was revoked or that uninstalled the app: the (key, kind)
+    of every message that will now never be sent."""
     with Session(engine) as session:
-        result = session.execute(
+        rows = session.execute(
             sa.update(Outbox)
             .where(col(Outbox.team_id) == team_id, col(Outbox.status).in_(("pending", "claimed")))
             .values(status="dead", error=reason)
-        )
+            .returning(col(Outbox.key), col(Outbox.kind))
+        ).all()
         session.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return [(r[0], r[1]) for r in rows]
 
 
 def counts(engine: Engine) -> dict[str, int]:

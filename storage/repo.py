@@ -433,6 +433,11 @@ class Repo:
     def outbox_row(self, key: str) -> Outbox | None:
         return self.session.exec(select(Outbox).where(Outbox.key == key)).first()
 
+    def outbox_statuses(self, key_prefix: str) -> set[str]:
+        """What became of the messages whose key starts so (keys are unique, so this reads the key's index)."""
+        rows = self.session.exec(select(Outbox.status).where(col(Outbox.key).startswith(key_prefix, autoescape=True)))
+        return set(rows.all())
+
     # --- idempotency of inputs ------------------------------------------------------------------------
     def first_time(self, key: str, now: datetime) -> bool:
         """True the first time a Slack input (event id, click) is seen; False for retries and doubles."""

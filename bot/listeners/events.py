@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt import App, BoltContext, Say
 from slack_sdk import WebClient
 
+from bot.delivery import stop_workspace
 from bot.listeners.checkin import render_reply
 from bot.listeners.common import caller, services, team_of
 from flows import checkin
-from storage import outbox
 
 
 def register(app: App) -> None:
@@ -59,4 +59,4 @@ def on_gone(body: dict[str, Any], context: BoltContext) -> None:
         ws.active = False
         ws.revoked_at = svc.clock.now()
         repo.add(ws)
-    outbox.stop_workspace(svc.engine, team_id, str((body.get("event") or {}).get("type", "revoked")))
+    stop_workspace(svc, team_id, str((body.get("event") or {}).get("type", "revoked")))

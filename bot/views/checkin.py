@@ -596,10 +596,14 @@ def follow_up_duty(country: str, hr: str | None, t: Translator) -> str:
     )
 
 
-def followup(ctx: MeetingContext, t: Translator) -> list[Block]:
+def followup(
+    ctx: MeetingContext, t: Translator, missed_brief: list[tuple[Question, Answer]] | None = None
+) -> list[Block]:
+    """After the meeting. ``missed_brief`` (to the manager only): the employee's shared preparation, when the
+    brief could not reach the manager before the meeting, so what it carried is not lost."""
     assert ctx.meeting.id is not None
     mid = str(ctx.meeting.id)
-    return [
+    blocks = [
         section(t._("*What have we agreed? Who does what, when?*")),
         context(t._("Record what you agreed, so it is followed up. Then tell us how the conversation went.")),
         button_row(
@@ -608,6 +612,17 @@ def followup(ctx: MeetingContext, t: Translator) -> list[Block]:
             button(t._("Evaluate the conversation"), "evaluate_open", mid),
         ),
     ]
+    if missed_brief is not None:
+        user = ctx.employee.slack_user_id
+        blocks.append(divider())
+        if missed_brief:
+            blocks.append(
+                section(t._("*What <@{user}> prepared* (it could not reach you before the meeting)", user=user))
+            )
+            blocks += answer_blocks(template(ctx.meeting.template), missed_brief, t, limit=30)
+        else:
+            blocks.append(context(t._("<@{user}> has not shared any preparation.", user=user)))
+    return blocks[:50]
 
 
 def evaluation_modal(ctx: MeetingContext, t: Translator) -> dict[str, Any]:

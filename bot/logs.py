@@ -1,0 +1,50 @@
+"""How mal logs: one line per event, as text or (``MAL_LOG_FORMAT=json``) as JSON, and never a secret.
+
+mal's own lines name keys and ids, never what people wrote. The libraries underneath would log whole
+requests at DEBUG (Slack's client logs message bodies, SQLAlchemy its parameters), so they are held at INFO
+whatever level is asked for, and a last filter blanks anything shaped like a Slack token.
+"""
+
+import logging
+import os
+import re
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+# Loggers whose DEBUG lines carry request bodies, answers or tokens.
+CHATTY = ("slack_sdk", "slack_bolt", "sqlalchemy.engine", "urllib3", "uvicorn.access", "apscheduler")
+TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[0-9A-Za-z-]+")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactTokens(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if TOKEN.search(message):
+            record.msg, record.args = TOKEN.sub(r"\1-…", message), None
+        return True
+
+
+def configure(fmt: str | None = None, level: str | None = None) -> None:
+    fmt = (fmt or os.environ.get("MAL_LOG_FORMAT") or "text").lower()
+    level_name = (level or os.environ.get("MAL_LOG_LEVEL") or "INFO").upper()
+    numeric = logging.getLevelName(level_name)
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(RedactTokens())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(numeric)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(max(numeric, logging.INFO))
