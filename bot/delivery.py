@@ -14,6 +14,7 @@ import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot import archive
 from bot.gateway import SendResult, SlackGateway
 from bot.render import render
 from bot.services import Services
@@ -93,6 +94,10 @@ def _deliver(
         log.warning("outbox %s given up after %d attempts", row.key, row.attempts - 1)
         report.dead += 1
         return None
+    if row.kind == "archive":  # a confirmed plan for the personnel archive, not a Slack message
+        result = archive.deliver(svc, row)
+        _settle(svc, row, worker, result, report)
+        return result
     payload = json.loads(row.payload)
     rendered = None
     with svc.unit() as repo:

@@ -12,10 +12,11 @@ from bot.services import Services
 from bot.views import actions as action_views
 from bot.views import calendar as calendar_views
 from bot.views import checkin as views
+from bot.views import plan as plan_views
 from bot.views import season as season_views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import cadence, calendar, checkin, evaluations, notes, privacy, season
+from flows import archive, cadence, calendar, checkin, evaluations, notes, privacy, season
 from flows.calendar import CalendarFile
 from flows.i18n import Translator
 from flows.templates import Question
@@ -104,6 +105,8 @@ def render(
                 t._("How <@{user}> experienced the conversation", user=other.author.slack_user_id),
                 views.evaluation_exchange(other, t),
             )
+        if kind in ("plan_confirm", "plan_confirmed"):
+            return _render_plan(repo, kind, payload, person, t)
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)
             return Rendered(t._("What have we agreed? Who does what, when?"), views.followup(ctx, t))
@@ -139,6 +142,19 @@ def render(
             action_views.digest(overdue, t, person),
         )
     return None
+
+
+def _render_plan(repo: Repo, kind: str, payload: dict[str, Any], person: Person, t: Translator) -> Rendered | None:
+    """The plan to confirm, as it stands when the message goes (a newer plan sends its own); or, to the first of
+    the two, word that the other has confirmed too."""
+    plan = archive.plan_of(repo, int(payload["meeting_id"]))
+    if plan is None or person.id not in (plan.ctx.employee.id, plan.ctx.manager.id):
+        return None
+    if kind == "plan_confirmed":
+        return Rendered(t._("The agreed plan is confirmed"), plan_views.confirmed(plan, t, person))
+    if plan.digest != payload.get("digest") or plan.document is not None or plan.confirmed_at(person) is not None:
+        return None
+    return Rendered(t._("Confirm the agreed plan"), plan_views.ask_to_confirm(plan, t, person))
 
 
 def _duty(

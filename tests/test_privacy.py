@@ -19,7 +19,7 @@ from sqlmodel import select
 from bot import people
 from bot.app import LISTENER_MODULES
 from bot.emulator.driver import SlackDriver
-from flows import actions, checkin, notes, reschedule, season
+from flows import actions, archive, checkin, notes, reschedule, season
 from flows.cadence import WorkingHours
 from flows.guard import Guard
 from flows.outbox import enqueue
@@ -197,6 +197,8 @@ def snapshot(bot: Harness) -> dict[str, Any]:
                     m.place,
                     m.proposed_at,
                     m.calendar_sequence,
+                    m.employee_confirmed_at,
+                    m.manager_confirmed_at,
                 )
                 for m in s.exec(select(Meeting)).all()
             ),
@@ -355,6 +357,14 @@ def kari_proposes(w: World) -> None:
         when = meeting.scheduled_at + timedelta(days=1)
         proposed = reschedule.propose(repo, kari_p, w.ids["meeting"], when=when, note="", now=now, hours=WorkingHours())
         assert not isinstance(proposed, checkin.Refused), proposed
+
+
+def plan_digest(w: World) -> str:
+    """The digest the plan's message carries: what the confirm button of the real message holds."""
+    with w.bot.repo() as repo:
+        plan = archive.plan_of(repo, w.ids["meeting"])
+        assert plan is not None
+        return plan.digest
 
 
 PREP_CHOOSE_PATTERN = re.compile(r"^prep_choose(:\d+)?$")  # one action_id per button of a row
@@ -589,6 +599,13 @@ TABLE = [
     # Her own address only, whoever asks: nothing of Kari's is shown to anyone else, and nothing of hers changes.
     Row("command:/mal", "/mal calendar", lambda w: w.driver.slash_command(w.uid, "calendar")),
     Row("command:/mal", "/mal calendar reset", lambda w: w.driver.slash_command(w.uid, "calendar reset")),
+    Row(
+        "action:plan_confirm",
+        "confirm the agreed plan of Kari's 1:1 (the plan as it stands, with the action agreed in it)",
+        lambda w: w.buttons("plan_confirm", f"{w.ids['meeting']}:{plan_digest(w)}"),
+        "acts",
+        "acts",
+    ),
     Row(
         "action:action_done",
         "Done with Kari's action id",

@@ -14,7 +14,7 @@ from bot.views import actions as action_views
 from bot.views import calendar as calendar_views
 from bot.views import checkin as views
 from bot.views.notices import notice
-from flows import actions, checkin, evaluations, notes, reschedule
+from flows import actions, archive, checkin, evaluations, notes, reschedule
 from flows.access import meeting_role
 from flows.outbox import enqueue
 from flows.templates import template
@@ -377,9 +377,15 @@ def on_agree_submit(
                 c.repo.session.rollback()
                 ack(response_action="errors", errors={f"what_{n}": notice(added.reason, c.t)})
                 return
+        assert ctx.meeting.id is not None
+        # Both are asked to confirm the plan as it now stands: the seeds' signature, before it is archived.
+        now = c.svc.clock.now()
+        enqueue(c.repo, archive.ask_to_confirm(c.repo, ctx.meeting.id, now, c.svc.hours), now)
+        c.commit()
         ack()
         blocks = action_views.added(len(rows), c.t)
     _dm(client, c, blocks, c.t._("Agreed actions recorded"))
+    c.svc.kick()
 
 
 def on_evaluate_open(

@@ -36,6 +36,7 @@ REASONS = {
     "no_pairing": N_("You have no manager or reports in mal yet. An admin imports who reports to whom."),
     "already_evaluated": N_("You have already evaluated this conversation. Thank you!"),
     "inactive_user": N_("{arg} is deactivated in this workspace."),
+    "plan_changed": N_("The plan has changed since this message. Confirm the newest plan I sent you."),
     # moving a 1:1 and the calendar
     "not_invited": N_("That 1:1 has no time yet. Send the invitation first."),
     "same_time": N_("That is the time the 1:1 already has. Choose another time."),
