@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     # What mal keeps of a plan the archive has confirmed once the retention period is over: the receipt (who
     # confirmed, when, the archive's reference) or also its own copy of the document.
     mal_archive_keep: Literal["receipt", "document"] = "receipt"
+    # The organisation's salary criteria (003: "Utvärdera med hjälp av lönekriterierna"), linked where they are used.
+    mal_salary_criteria_url: str | None = None
+
+    @field_validator("mal_salary_criteria_url")
+    @classmethod
+    def _criteria_url(cls, v: str | None) -> str | None:
+        v = (v or "").strip()
+        if v and (not v.startswith(("https://", "http://")) or " " in v):
+            raise ValueError("must be a web address, e.g. https://intranet.example.org/lonekriterier")
+        return v or None
 
     @field_validator("mal_archive_url")
     @classmethod

@@ -281,7 +281,12 @@ def _plan_nudge(repo: Repo, member: SeasonPairing, now: datetime, hours: cadence
     meeting = repo.ensure_meeting(
         pairing.id,
         f"season-{season.id}",
-        template=season_template(season.template, employee.birth_year, season.deadline.year),
+        template=season_template(
+            season.template,
+            employee.birth_year,
+            season.deadline.year,
+            is_manager=employee.id is not None and bool(repo.report_ids(employee.id)),
+        ),
         window_start=member.nudge_at or now,
         created_at=now,
         status="planned",

@@ -23,7 +23,7 @@ from flows import actions, archive, checkin, notes, reschedule, season
 from flows.cadence import WorkingHours
 from flows.guard import Guard
 from flows.outbox import enqueue
-from flows.templates import template
+from flows.templates import option_keys, template
 from storage import seasons
 from storage.models import (
     Action,
@@ -113,7 +113,8 @@ def bot_person(bot: Harness, repo: Any, uid: str) -> Any:
 def kari_year(bot: Harness, kari: dict[str, Any]) -> dict[str, Any]:
     """Kari's 1:1 as in ``kari``, and more of her year: each of the two has written a private note for it and
     Per has answered his own preparation; the admin (a mal admin through MAL_ADMINS) has opened the annual
-    season, the rated Swedish RUS, for Per's team, and Per has invited Kari to her season conversation."""
+    season, the relational annual conversation (with a chosen answer), for Per's team, and Per has invited Kari
+    to her season conversation."""
     bot.overrides["mal_admins"] = "UADMIN"
     bot.restart()
     now = bot.clock.now()
@@ -130,7 +131,7 @@ def kari_year(bot: Harness, kari: dict[str, Any]) -> dict[str, Any]:
             repo,
             admin,
             admin_ids=("UADMIN",),
-            template_key="rus",
+            template_key="annual-relational",
             deadline=date(2027, 4, 30),
             selector=season.Selector(everyone=False, managers=("UPER",)),  # Mona's team is not in it
             now=now,
@@ -369,7 +370,8 @@ def plan_digest(w: World) -> str:
 
 PREP_CHOOSE_PATTERN = re.compile(r"^prep_choose(:\d+)?$")  # one action_id per button of a row
 PREP_CHOOSE = f"action:{PREP_CHOOSE_PATTERN}"  # the key its listener registers under
-RATED = next(i for i, q in enumerate(template("rus").employee_prep) if q.kind == "rating")  # its buttons' index
+RATED = next(i for i, q in enumerate(template("annual-relational").employee_prep) if q.kind in ("rating", "choice"))
+RATED_VALUE = option_keys(template("annual-relational").employee_prep[RATED])[0]
 
 
 # Reading rows first, then the ones that change things, in an order where each still makes sense.
@@ -615,8 +617,8 @@ TABLE = [
     ),
     Row(
         PREP_CHOOSE,
-        "rate the first criterion of Kari's season preparation",
-        lambda w: w.buttons(f"prep_choose:{RATED}", f"{w.ids['season_meeting']}:{RATED}:good"),
+        "answer the first chosen question of Kari's season preparation",
+        lambda w: w.buttons(f"prep_choose:{RATED}", f"{w.ids['season_meeting']}:{RATED}:{RATED_VALUE}"),
         employee="acts",
     ),
     Row(

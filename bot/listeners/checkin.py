@@ -212,7 +212,8 @@ def on_skip_submit(
 
 def render_reply(reply: checkin.Reply, c: Caller) -> tuple[list[dict[str, Any]], str]:
     if isinstance(reply, checkin.Prompt):
-        return views.prompt(reply, c.t, c.svc.settings.mal_care_text), c.t._(reply.question.text)
+        s = c.svc.settings
+        return views.prompt(reply, c.t, s.mal_care_text, s.mal_salary_criteria_url), c.t._(reply.question.text)
     if isinstance(reply, checkin.Summary):
         meeting = c.repo.meeting(reply.meeting_id)
         tpl = template(meeting.template) if meeting is not None else None
@@ -244,7 +245,9 @@ def on_prep_form_open(
         if ctx.meeting.status != "invited":
             _refuse(c, respond, "closed")
             return
-        form = views.prep_form(ctx, checkin.answers_of(c.repo, ctx.meeting.id), c.t, c.svc.settings.mal_care_text)
+        s = c.svc.settings
+        answers = checkin.answers_of(c.repo, ctx.meeting.id)
+        form = views.prep_form(ctx, answers, c.t, s.mal_care_text, s.mal_salary_criteria_url)
         client.views_open(trigger_id=body["trigger_id"], view=form)
 
 
@@ -468,7 +471,8 @@ def on_manager_prep_open(
         if isinstance(prep, checkin.Refused):
             _refuse(c, respond, prep.reason)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.manager_prep_modal(prep, c.t))
+        url = c.svc.settings.mal_salary_criteria_url
+        client.views_open(trigger_id=body["trigger_id"], view=views.manager_prep_modal(prep, c.t, url))
 
 
 def on_manager_prep_submit(

@@ -49,6 +49,17 @@ def care(q: Question, t: Translator, override: str | None = None) -> str:
     return override.strip() if override and override.strip() else t._(q.care_text)
 
 
+def criteria(q: Question, t: Translator, url: str | None = None) -> list[str]:
+    """A rated criterion's key (003's "kriterienyckel"): what each level can look like, and where the salary
+    criteria it is rated by are, when the organisation has said so."""
+    lines = [
+        f"{n}. *{escape(t._(s.text))}*: {escape(t._(text))}" for n, (s, text) in enumerate(q.level_descriptions(), 1)
+    ]
+    if q.salary_criteria and url:
+        lines.append(t._("Rate with the salary criteria: <{url}|the salary criteria>", url=url))
+    return lines
+
+
 def answer_text(q: Question, a: Answer, t: Translator) -> str:
     """An answer as the reader sees it: the step or choice in their language, then the reason."""
     parts = []
@@ -294,7 +305,7 @@ def invitation(
     return blocks[:50]
 
 
-def prompt(p: Prompt, t: Translator, care_override: str | None = None) -> list[Block]:
+def prompt(p: Prompt, t: Translator, care_override: str | None = None, criteria_url: str | None = None) -> list[Block]:
     q = p.question
     blocks: list[Block] = [
         context(t._("Question {n} of {total}", n=p.index + 1, total=p.total)),
@@ -302,6 +313,8 @@ def prompt(p: Prompt, t: Translator, care_override: str | None = None) -> list[B
     ]
     if q.hint:
         blocks.append(context(escape(t._(q.hint))))
+    if key := criteria(q, t, criteria_url):
+        blocks.append(context("\n".join(key)))
     care_text = care(q, t, care_override)
     if care_text:
         blocks.append(context(":lock: " + escape(care_text)))
@@ -391,11 +404,16 @@ def paused(p: Paused, t: Translator) -> list[Block]:
 
 
 def _question_inputs(
-    q: Question, before: Answer | None, t: Translator, care_override: str | None = None
+    q: Question, before: Answer | None, t: Translator, care_override: str | None = None, criteria_url: str | None = None
 ) -> list[Block]:
     """One question in a modal: a text field, or the steps (select) or choices (radio) and a reason field."""
     label = _q(q, t)
     hint = care(q, t, care_override) or (t._(q.hint) if q.hint else None)
+    if key := criteria(q, t, criteria_url):  # a hint is plain text: the key without its markup, the link as address
+        plain_key = "\n".join(line.replace("*", "") for line in key[: len(q.level_descriptions())])
+        if q.salary_criteria and criteria_url:
+            plain_key += "\n" + t._("The salary criteria: {url}", url=criteria_url)
+        hint = "\n".join(h for h in (hint, plain_key) if h)[:2000]
     if q.kind == "text":
         return [
             input_block(
@@ -444,11 +462,15 @@ def form_values(values: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]
 
 
 def prep_form(
-    ctx: MeetingContext, answers: dict[str, Answer], t: Translator, care_override: str | None = None
+    ctx: MeetingContext,
+    answers: dict[str, Answer],
+    t: Translator,
+    care_override: str | None = None,
+    criteria_url: str | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     for q in questions(ctx.meeting):
-        blocks += _question_inputs(q, answers.get(q.key), t, care_override)
+        blocks += _question_inputs(q, answers.get(q.key), t, care_override, criteria_url)
     return modal(
         "prep_form_submit",
         t._("Prepare for the 1:1"),
@@ -488,10 +510,10 @@ def manager_prep(prep: ManagerPrep, t: Translator) -> list[Block]:
     return blocks[:50]
 
 
-def manager_prep_modal(prep: ManagerPrep, t: Translator) -> dict[str, Any]:
+def manager_prep_modal(prep: ManagerPrep, t: Translator, criteria_url: str | None = None) -> dict[str, Any]:
     blocks: list[Block] = [context(t._("Only you see these answers."))]
     for q, before in prep.items:
-        blocks += _question_inputs(q, before, t)
+        blocks += _question_inputs(q, before, t, criteria_url=criteria_url)
     return modal(
         "manager_prep_submit",
         t._("Your own preparation"),

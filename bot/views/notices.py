@@ -25,6 +25,9 @@ REASONS = {
     "birthyear_usage": N_(
         "Write it like this: `/mal birthyear @person 1966` (admins; `-` removes it). Nobody is ever asked for it."
     ),
+    "for_managers": N_(
+        "That conversation is the manager's booklet: it is held with someone who has reports of their own."
+    ),
     "template_usage": N_("Write it like this: `/mal template @person`, then choose the conversation."),
     "not_a_template": N_("There is no conversation “{arg}”. Choose one from the list: `/mal template @person`."),
     "away_usage": N_("Write it like this: `/mal away 2026-12-24`"),
