@@ -378,11 +378,21 @@ def season_of_manager(repo: Repo, manager: Person) -> Season | None:
     return season if seasons.members_of_manager(repo, season.id, manager.id) else None
 
 
-def current_focus(repo: Repo, manager: Person) -> FocusText | Refused:
+def _focus_row(repo: Repo, manager: Person) -> TeamFocus | None:
+    """The focus a manager edits now: the open season's, or the standing one the rest of the year."""
+    assert manager.id is not None
     season = season_of_manager(repo, manager)
-    if season is None or season.id is None or manager.id is None:
-        return Refused("no_season")
-    row = seasons.focus(repo, season.id, manager.id)
+    if season is not None and season.id is not None:
+        return seasons.focus(repo, season.id, manager.id) or seasons.standing_focus(repo, manager.id)
+    return seasons.standing_focus(repo, manager.id)
+
+
+def current_focus(repo: Repo, manager: Person) -> FocusText | Refused:
+    """What the focus form starts from. Any manager, any time (000: the team prepares together before the
+    conversations); in a season the season's, which starts from the standing focus."""
+    if manager.id is None or not repo.report_ids(manager.id):
+        return Refused("no_reports")
+    row = _focus_row(repo, manager)
     return FocusText.of(row) if row else FocusText()
 
 
@@ -391,15 +401,19 @@ def share_focus(
 ) -> Shared | Refused:
     """Store the team's focus and post it to every current report, once per wording: the key carries a
     digest of the text, so submitting the same text again posts nothing and an edit posts the new one."""
+    if manager.id is None or not repo.report_ids(manager.id):
+        return Refused("no_reports")
     season = season_of_manager(repo, manager)
-    if season is None or season.id is None or manager.id is None:
-        return Refused("no_season")
     clean = FocusText(text.focus_areas.strip(), text.goals.strip(), text.challenges.strip())
     if clean.empty:
         return Refused("empty")
     if max(len(clean.focus_areas), len(clean.goals), len(clean.challenges)) > MAX_FOCUS:
         return Refused("too_long")
-    row = seasons.ensure_focus(repo, manager.team_id, season.id, manager.id)
+    row = (
+        seasons.ensure_focus(repo, manager.team_id, season.id, manager.id)
+        if season is not None and season.id is not None
+        else seasons.ensure_standing_focus(repo, manager.team_id, manager.id)
+    )
     changed = FocusText.of(row) != clean
     if changed:
         row.focus_areas, row.goals, row.challenges = clean.focus_areas, clean.goals, clean.challenges
@@ -425,17 +439,17 @@ def share_focus(
 
 
 def focus_for_meeting(repo: Repo, meeting: Meeting) -> FocusText | None:
-    """The manager's shared focus for an invitation to a season conversation, as it reads now."""
-    if meeting.season_id is None:
-        return None
+    """The manager's shared focus for an invitation, as it reads now: the season's for a season conversation,
+    else (or when none was shared for the season) the standing focus the manager keeps the rest of the year."""
     pairing = repo.pairing(meeting.pairing_id)
     if pairing is None:
         return None
-    row = seasons.focus(repo, meeting.season_id, pairing.manager_id)
-    if row is None or row.shared_at is None:
-        return None
-    text = FocusText.of(row)
-    return None if text.empty else text
+    rows = [seasons.focus(repo, meeting.season_id, pairing.manager_id)] if meeting.season_id is not None else []
+    rows.append(seasons.standing_focus(repo, pairing.manager_id))
+    for row in rows:
+        if row is not None and row.shared_at is not None and not (text := FocusText.of(row)).empty:
+            return text
+    return None
 
 
 def focus_to_post(repo: Repo, focus_id: int, digest: str, recipient: Person) -> tuple[FocusText, Person] | None:
@@ -447,7 +461,9 @@ def focus_to_post(repo: Repo, focus_id: int, digest: str, recipient: Person) -> 
     season = seasons.season(repo, row.season_id) if row.season_id is not None else None
     pairing = repo.active_pairing_of(recipient.id)
     text = FocusText.of(row)
-    if season is None or season.status != "open" or pairing is None or pairing.manager_id != row.manager_id:
+    if row.season_id is not None and (season is None or season.status != "open"):
+        return None
+    if pairing is None or pairing.manager_id != row.manager_id:
         return None
     if text.digest != digest:
         return None

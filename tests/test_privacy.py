@@ -330,9 +330,16 @@ class Row:
     slack_only: bool = False  # sent by Slack for a workspace, never by a person: only tried from elsewhere
     admin: Outcome = "none"  # an admin may open a season (counts only), never see or touch a pair's content
     setup: Callable[[World], None] | None = None  # what must hold before the row, whoever calls
+    # What Mona, who manages Ola, gets from a row about her own team (the team's focus): never Kari's content.
+    other_manager: Outcome = "none"
 
     def outcome(self, role: str) -> Outcome:
-        return {"employee": self.employee, "manager": self.manager, "admin": self.admin}.get(role, "none")
+        return {
+            "employee": self.employee,
+            "manager": self.manager,
+            "admin": self.admin,
+            "other_manager": self.other_manager,
+        }.get(role, "none")
 
 
 def page(n: int) -> str:
@@ -472,9 +479,10 @@ TABLE = [
     ),
     Row(
         "action:focus_open",
-        "open the team's focus of the season",
+        "open the team's focus (Per's of the season; Mona's own team's, outside any season)",
         lambda w: w.buttons("focus_open", "0"),
         manager="opens",
+        other_manager="opens",
     ),
     Row("event:message.im", "a DM to the bot", lambda w: w.driver.message_im(w.uid, "Mitt svar")),
     Row("event:app_home_opened", "App Home", lambda w: w.driver.app_home_opened(w.uid), employee="sees"),
@@ -636,9 +644,10 @@ TABLE = [
     ),
     Row(
         "view:focus_submit",
-        "share the team's focus of the season",
+        "share the team's focus (Per's of the season; Mona's own team's, outside any season)",
         lambda w: w.submit("focus_submit", {"focus_areas": "Nytt fokus"}),
         manager="acts",
+        other_manager="acts",
     ),
     Row(
         "view:meeting_skip_submit",
@@ -705,6 +714,8 @@ def test_content_is_for_the_employee_and_the_nearest_manager_only() -> None:
             if role == "admin" and (row.listener == "view:season_open_submit" or "birthyear" in row.what):
                 assert row.outcome(role) == "acts", row.what  # opening a season (counts only), a birth year
                 continue
+            if role == "other_manager" and "view:focus" in row.listener.replace("action:focus", "view:focus"):
+                continue  # Mona's own team's focus: nothing of Kari's
             assert role in NEAREST or row.outcome(role) == "none", (row.what, role)
             assert row.outcome(role) != "leaks", (row.what, role)
 

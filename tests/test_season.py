@@ -224,10 +224,14 @@ def test_only_admins_see_or_open_the_season(bot: Harness, tmp_path: Path) -> Non
     assert result.json["response_action"] == "errors"
     with bot.repo() as repo:
         assert repo.session.exec(select(Season)).all() == []
-    # No season yet: Hanne is told how to open one; /mal focus tells Per there is none.
+    # No season yet: Hanne is told how to open one; the team's focus is Per's to share any time (000), and
+    # Hanne, who leads nobody, is told there is no team to share it with.
     assert "/mal season open" in text_of({"blocks": bot.d.slash_command(ADMIN, "season").json["blocks"]})
-    focus = bot.d.slash_command("UPER", "focus")
-    assert text_of({"blocks": focus.json["blocks"]}).strip() == notice("no_season", translator("nb"))
+    opened = after(bot, "UPER", lambda: bot.d.slash_command("UPER", "focus"), what="view")
+    assert opened["callback_id"] == "focus_submit"
+    focus = bot.d.slash_command(ADMIN, "focus")
+    assert bot.svc is not None
+    assert text_of({"blocks": focus.json["blocks"]}).strip() == notice("no_reports", bot.svc.t(bot.person(ADMIN)))
 
 
 def test_help_lists_the_season_and_focus_commands(bot: Harness) -> None:

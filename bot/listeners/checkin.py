@@ -503,16 +503,24 @@ def on_note_open(
             _refuse(c, respond, own.reason)
             return
         assert own.ctx.meeting.id is not None
-        client.views_open(trigger_id=body["trigger_id"], view=views.notes_modal(own.ctx.meeting.id, own.text, c.t))
+        view = views.notes_modal(own.ctx.meeting.id, own.text, c.t, own.form, own.reflections)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def on_note_submit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
-    text = ((view["state"]["values"].get("note") or {}).get("note") or {}).get("value") or ""
+    values = view["state"]["values"]
+    text = ((values.get("note") or {}).get("note") or {}).get("value") or ""
+    reflections = {
+        block[len("reflect_") :]: (v.get("reflect") or {}).get("value") or ""
+        for block, v in values.items()
+        if block.startswith("reflect_")
+    }
     with caller(context, client, team_of(body), user_of(body)) as c:
-        result = notes.save_notes(c.repo, c.person, int(meta.get("meeting_id", 0)), text, c.svc.clock.now())
+        meeting_id = int(meta.get("meeting_id", 0))
+        result = notes.save_notes(c.repo, c.person, meeting_id, text, c.svc.clock.now(), reflections)
         if isinstance(result, checkin.Refused):
             ack(response_action="errors", errors={"note": notice(result.reason, c.t)})
             return

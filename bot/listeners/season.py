@@ -45,10 +45,10 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         if cmd.name == "focus":
             found = season.current_focus(c.repo, c.person)
             current = season.season_of_manager(c.repo, c.person)
-            if isinstance(found, season.Refused) or current is None or current.id is None:
-                blocks = _say(notice("no_season", c.t))
+            if isinstance(found, season.Refused):
+                blocks = _say(notice(found.reason, c.t))
             else:
-                modal, blocks = views.focus_modal(found, c.t, current.id), []
+                modal, blocks = views.focus_modal(found, c.t, current.id if current else None), []
         elif not season.is_admin(c.person, _admins(c)):
             blocks = _say(notice("not_admin", c.t))
         elif cmd.text == "open":
@@ -138,10 +138,10 @@ def on_focus_open(
     with caller(context, client, team_of(body), user_of(body)) as c:
         found = season.current_focus(c.repo, c.person)
         current = season.season_of_manager(c.repo, c.person)
-        if isinstance(found, season.Refused) or current is None or current.id is None:
-            respond(text=notice("no_season", c.t), response_type="ephemeral", replace_original=False)
+        if isinstance(found, season.Refused):
+            respond(text=notice(found.reason, c.t), response_type="ephemeral", replace_original=False)
             return
-        modal = views.focus_modal(found, c.t, current.id)
+        modal = views.focus_modal(found, c.t, current.id if current else None)
     client.views_open(trigger_id=body["trigger_id"], view=modal)
 
 

@@ -26,7 +26,7 @@ from flows.actions import ActionItem
 from flows.checkin import Answer, MeetingContext, Paused, Prompt, Summary, questions
 from flows.evaluations import Other
 from flows.i18n import Translator
-from flows.notes import ManagerPrep
+from flows.notes import ManagerPrep, Theme
 from flows.templates import Question, Template, option_keys, option_label, question_menu, template
 
 
@@ -524,12 +524,33 @@ def manager_prep_modal(prep: ManagerPrep, t: Translator, criteria_url: str | Non
     )
 
 
-def notes_modal(meeting_id: int, text: str, t: Translator) -> dict[str, Any]:
+def notes_modal(
+    meeting_id: int,
+    text: str,
+    t: Translator,
+    form: tuple[Theme, ...] = (),
+    reflections: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The author's own notes, and 000's note form for their role as optional reflection prompts: a field per
+    theme, its questions as the hint."""
+    own = reflections or {}
+    themes = [
+        input_block(
+            f"reflect_{theme.key}",
+            t._(theme.title),
+            text_input("reflect", multiline=True, initial=own.get(theme.key) or None, max_length=3000),
+            optional=True,
+            hint="\n".join("• " + t._(q) for q in theme.questions)[:2000],
+        )
+        for theme in form
+    ]
     return modal(
         "note_submit",
         t._("My private notes"),
         [
             context(t._("Only you see these notes: not the other party, not an administrator.")),
+            *([context(t._("Questions to reflect on, if you like. Leave any of them empty."))] if themes else []),
+            *themes,
             input_block(
                 "note", t._("Notes"), text_input("note", multiline=True, initial=text, max_length=3000), optional=True
             ),

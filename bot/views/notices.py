@@ -48,6 +48,7 @@ REASONS = {
     # the annual season
     "not_admin": N_("Only an admin of mal can do that. Admins see participation counts, never content."),
     "no_season": N_("No annual season is open for you right now."),
+    "no_reports": N_("You have no reports in mal, so there is no team to share a focus with."),
     "season_already_open": N_("A season with another deadline is already open. Close it first: `/mal season close`."),
     "deadline_too_soon": N_("The deadline must be at least three weeks from today."),
     "unknown_template": N_("That conversation cannot be used for a season."),

@@ -225,10 +225,14 @@ def invite_lead(window: InviteWindow, t: Translator) -> list[Block]:
     ]
 
 
-def focus_modal(current: FocusText, t: Translator, season_id: int) -> dict[str, Any]:
+def focus_modal(current: FocusText, t: Translator, season_id: int | None) -> dict[str, Any]:
     """Labels as 000 words the team preparation: focus areas, chosen goals and priorities, challenges."""
     blocks: list[Block] = [
-        section(t._("Shared with each of your reports, and shown in every invitation to this season's conversations.")),
+        section(
+            t._("Shared with each of your reports, and shown in every invitation to this season's conversations.")
+            if season_id is not None
+            else t._("Shared with each of your reports, and shown in your next invitations to them.")
+        ),
         input_block(
             "focus_areas",
             t._("Our focus areas for the period ahead are:"),
