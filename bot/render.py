@@ -47,7 +47,7 @@ def render(
 ) -> Rendered | None:
     t = svc.t(person)
     if kind in SEASON_KINDS:
-        return _render_season(repo, kind, payload, person, t)
+        return _render_season(repo, svc, kind, payload, person, now)
     if "meeting_id" in payload:
         ctx = checkin.context(repo, int(payload["meeting_id"]))
         if ctx is None:
@@ -172,7 +172,7 @@ def _own(repo: Repo, svc: Services, person: Person) -> list[action_flows.ActionI
 
 # --- the annual season ------------------------------------------------------------------------------------
 
-SEASON_KINDS = ("season_open", "season_nudge", "team_focus")
+SEASON_KINDS = ("season_open", "season_nudge", "team_focus", "season_overdue", "season_ended")
 
 
 def _focus(repo: Repo, ctx: checkin.MeetingContext, t: Translator) -> list[Block]:
@@ -180,8 +180,12 @@ def _focus(repo: Repo, ctx: checkin.MeetingContext, t: Translator) -> list[Block
     return season_views.focus_in_invitation(text, t) if text else []
 
 
-def _render_season(repo: Repo, kind: str, payload: dict[str, Any], person: Person, t: Translator) -> Rendered | None:
+def _render_season(
+    repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person: Person, now: datetime
+) -> Rendered | None:
     """Season messages say nothing once the season is closed or the conversation is already under way."""
+    t = svc.t(person)
+    tz, admins = svc.settings.mal_timezone, svc.settings.admin_ids
     if kind == "team_focus":
         found = season.focus_to_post(repo, int(payload["focus_id"]), str(payload["digest"]), person)
         if found is None:
@@ -193,6 +197,18 @@ def _render_season(repo: Repo, kind: str, payload: dict[str, Any], person: Perso
         return None
     if kind == "season_open":
         return Rendered(t._("The annual conversations"), season_views.season_open_message(row, t))
+    if kind == "season_overdue":
+        late = season.overdue_by_manager(repo, row, now, tz).get(person.id or 0, [])
+        people = repo.people([r.employee_id for r in late])
+        rows = [(people[r.employee_id], r.meeting_id) for r in late if r.meeting_id is not None]
+        if not rows:
+            return None  # held in the meantime
+        return Rendered(t._("Annual conversations not held by the deadline"), season_views.overdue(rows, row, t))
+    if kind == "season_ended":
+        ended = season.participation(repo, person, admin_ids=admins, now=now, tz=tz)
+        if isinstance(ended, season.Refused):
+            return None
+        return Rendered(t._("The deadline of the annual conversations has passed"), season_views.ended(ended, t))
     ctx = checkin.context(repo, int(payload["meeting_id"]))
     if ctx is None or ctx.meeting.status != "planned":
         return None

@@ -88,9 +88,12 @@ def ask_to_confirm(repo: Repo, meeting_id: int, now: datetime, hours: cadence.Wo
     digest, so recording the same plan twice asks once, and a changed plan asks again. A plan already filed
     in the archive is not asked for again: what was agreed and confirmed is what the archive holds."""
     plan = plan_of(repo, meeting_id)
-    if plan is None or not plan.actions or plan.document is not None:
+    if plan is None or not plan.actions:
         return []
     meeting = plan.ctx.meeting
+    checkin.record_held(repo, meeting, now)  # agreed actions recorded: the conversation has been held
+    if plan.document is not None:
+        return []
     if meeting.employee_confirmed_at is not None or meeting.manager_confirmed_at is not None:
         meeting.employee_confirmed_at = meeting.manager_confirmed_at = None  # the plan changed: both confirm anew
         repo.add(meeting)
@@ -135,8 +138,7 @@ def confirm(
         meeting.employee_confirmed_at = now
     else:
         meeting.manager_confirmed_at = now
-    if meeting.held_at is None:
-        meeting.held_at = now  # an agreed and confirmed plan: the conversation has been held
+    checkin.record_held(repo, meeting, now)  # an agreed and confirmed plan: the conversation has been held
     repo.add(meeting)
     plan = AgreedPlan(plan.ctx, plan.actions, plan.owners, plan.digest, plan.document)
     if not plan.confirmed_by_both or plan.document is not None:

@@ -101,8 +101,10 @@ def save_notes(
         return Refused("not_found")
     assert person.id is not None
     repo.save_note(meeting_id, person.id, NOTE, text.strip(), now)
+    before = repo.notes(meeting_id, person.id)
     for key, value in given.items():
-        repo.save_note(meeting_id, person.id, REFLECT + key, value, now)
+        if value or REFLECT + key in before:  # an empty field adds no row; emptying one clears it
+            repo.save_note(meeting_id, person.id, REFLECT + key, value, now)
     return notes(repo, person, meeting_id)
 
 

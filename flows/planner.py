@@ -60,7 +60,7 @@ def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report = PlanReport()
     report.nudges, report.nudges_examined = _plan_nudges(repo, now, cfg, report)
     season_nudges, season_examined = season.plan_nudges(repo, now, cfg.hours, Guard(repo, report.failed))
-    report.nudges += season_nudges
+    report.nudges += season_nudges + season.plan_overdue(repo, now, cfg.hours, cfg.tz)
     report.nudges_examined = max(report.nudges_examined, season_examined)
     report.reminders = _plan_due_reminders(repo, now, cfg, report)
     report.digests = _plan_digests(repo, now, cfg, report)

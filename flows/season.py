@@ -32,6 +32,7 @@ MIN_SEASON_DAYS = 21
 MAX_FOCUS = 3000
 NO_UNIT = "—"
 NUDGE_BATCH = 100
+SEASON_NUDGE_LATER = timedelta(minutes=90)
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,16 @@ def _local_today(now: datetime, tz: str) -> date:
 # --- spreading the nudges ------------------------------------------------------------------------------
 
 
-def working_mornings(after: datetime, last_day: date, tz: str, hours: cadence.WorkingHours) -> list[datetime]:
+def working_mornings(
+    after: datetime, last_day: date, tz: str, hours: cadence.WorkingHours, later: timedelta = timedelta()
+) -> list[datetime]:
     """Every working morning from ``after`` to ``last_day``: the cron trigger gives the weekdays at the
-    start of working hours (DST included), the holiday calendar removes the public holidays."""
+    start of working hours (DST included), ``later`` than that, and the holiday calendar removes the public
+    holidays."""
     zone = ZoneInfo(tz)
     end = datetime.combine(last_day, hours.end, tzinfo=zone)
-    trigger = CronTrigger(
-        day_of_week="mon-fri", hour=hours.start.hour, minute=hours.start.minute, timezone=zone, end_date=end
-    )
+    at = (datetime.combine(date(2000, 1, 3), hours.start) + later).time()
+    trigger = CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=zone, end_date=end)
     country = cadence.country_for(tz, hours.country)
     found: list[datetime] = []
     fire = trigger.get_next_fire_time(None, after)
@@ -202,7 +205,11 @@ def _add_members(
     planned: list[Planned] = []
     for index, (manager_id, pairs) in enumerate(sorted(by_manager.items())):
         manager = people[manager_id]
-        mornings = working_mornings(now, last_day, manager.tz or tz, hours)
+        # From the next day: the request to share the team's focus comes first, on its own (000); and an hour
+        # and a half into the working day, not in the minute the regular nudges of the morning go out.
+        zone = ZoneInfo(manager.tz or tz)
+        next_day = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        mornings = working_mornings(next_day, last_day, manager.tz or tz, hours, later=SEASON_NUDGE_LATER)
         dates = spread(len(pairs), mornings, offset=index) or [now] * len(pairs)
         for pairing, at in zip(sorted(pairs, key=lambda p: p.id or 0), dates, strict=True):
             assert pairing.id is not None
@@ -305,6 +312,44 @@ def _plan_nudge(repo: Repo, member: SeasonPairing, now: datetime, hours: cadence
     return enqueue(repo, [planned], now)
 
 
+def plan_overdue(repo: Repo, now: datetime, hours: cadence.WorkingHours, tz: str) -> int:
+    """Once a season's deadline has passed: each manager with conversations not held hears once which, and the
+    admin who opened the season hears once how it ended. The admin's message is always planned, so the season
+    is looked at once after its deadline, not on every tick."""
+    today = _local_today(now, tz)
+    count = 0
+    for row in seasons.open_seasons_past(repo, today):
+        assert row.id is not None
+        if repo.outbox_row(f"season-overdue:{row.id}:admin") is not None:
+            continue
+        late = overdue_by_manager(repo, row, now, tz)
+        people = repo.people([*late, row.opened_by])
+        payload = {"season_id": row.id}
+        planned = [
+            plan_for(people[m], f"season-overdue:{row.id}:{m}", "season_overdue", payload, now, hours)
+            for m in late
+            if people[m].active
+        ]
+        planned.append(
+            plan_for(people[row.opened_by], f"season-overdue:{row.id}:admin", "season_ended", payload, now, hours)
+        )
+        count += enqueue(repo, planned, now)
+    return count
+
+
+def overdue_by_manager(repo: Repo, season: Season, now: datetime, tz: str) -> dict[int, list[SeasonPairing]]:
+    """The season's pairs not held by the deadline, by manager."""
+    assert season.id is not None
+    rows = seasons.members(repo, season.id)
+    meetings = seasons.meetings(repo, [r.meeting_id for r in rows if r.meeting_id is not None])
+    today = _local_today(now, tz)
+    late: dict[int, list[SeasonPairing]] = {}
+    for r in rows:
+        if state_of(meetings.get(r.meeting_id or 0), season.deadline, now, today) == "overdue":
+            late.setdefault(r.manager_id, []).append(r)
+    return late
+
+
 # --- the invitation: at least a week ahead, not after the deadline ---------------------------------------
 
 
@@ -313,6 +358,8 @@ class InviteWindow:
     earliest: date
     suggested: date
     deadline: date
+    # The deadline has passed (or is closer than a week): a late date is better than none, so any is allowed.
+    late: bool = False
 
 
 def invite_window(repo: Repo, meeting: Meeting, today: date) -> InviteWindow | None:
@@ -323,17 +370,29 @@ def invite_window(repo: Repo, meeting: Meeting, today: date) -> InviteWindow | N
     if season is None:
         return None
     earliest = today + timedelta(days=MIN_AHEAD_DAYS)
+    if earliest > season.deadline:
+        return InviteWindow(earliest, earliest, season.deadline, late=True)
     suggested = max(earliest, min(today + timedelta(days=SUGGESTED_AHEAD_DAYS), season.deadline))
     return InviteWindow(earliest, suggested, season.deadline)
 
 
+def is_closed(repo: Repo, meeting: Meeting) -> bool:
+    """A season conversation not yet invited whose season an admin has closed: its buttons say so."""
+    if meeting.season_id is None or meeting.status != "planned":
+        return False
+    season = seasons.season(repo, meeting.season_id)
+    return season is None or season.status != "open"
+
+
 def check_invite(repo: Repo, meeting: Meeting, when: datetime, now: datetime, tz: str) -> str | None:
     """Why a season meeting cannot be at ``when`` (too soon to prepare, or after the deadline), or None."""
+    if is_closed(repo, meeting):
+        return "season_closed"
     window = invite_window(repo, meeting, _local_today(now, tz))
     if window is None:
         return None
     day = when.astimezone(ZoneInfo(tz)).date()
-    if day > window.deadline:
+    if day > window.deadline and not window.late:
         return "season_after_deadline"
     if day < window.earliest:
         return "season_too_soon"
@@ -496,13 +555,15 @@ class Participation:
 
 
 def state_of(meeting: Meeting | None, deadline: date, now: datetime, today: date) -> str:
-    """held, planned (invited with a date still ahead), overdue (deadline passed, not held) or not_started."""
-    if meeting is not None and meeting.scheduled_at is not None:
-        if meeting.status == "held" or (meeting.status == "invited" and meeting.scheduled_at <= now):
-            return "held"
-        if meeting.status == "invited":
-            return "planned"
-    return "overdue" if today > deadline else "not_started"
+    """held (marked held, or its agreed actions or evaluation recorded: a date passing is not enough),
+    overdue (the deadline passed and not held), planned (invited) or not_started."""
+    if meeting is not None and meeting.held_at is not None:
+        return "held"
+    if today > deadline:
+        return "overdue"
+    if meeting is not None and meeting.status in ("invited", "held"):  # held: its date passed, nobody said so
+        return "planned"
+    return "not_started"
 
 
 def participation(

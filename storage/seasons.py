@@ -16,6 +16,13 @@ def open_season(repo: Repo, team_id: str) -> Season | None:
     ).first()
 
 
+def open_seasons_past(repo: Repo, today: date) -> list[Season]:
+    """Open seasons whose deadline is behind ``today``: their overdue conversations are told of once."""
+    return list(
+        repo.session.exec(select(Season).where(col(Season.status) == "open", col(Season.deadline) < today)).all()
+    )
+
+
 def season(repo: Repo, season_id: int) -> Season | None:
     return repo.session.get(Season, season_id)
 
@@ -144,7 +151,10 @@ def in_open_season(repo: Repo, pairing_ids: Sequence[int]) -> set[int]:
         .where(
             col(Season.status) == "open",
             col(SeasonPairing.pairing_id).in_(set(pairing_ids)),
-            sa.or_(col(Meeting.id).is_(None), col(Meeting.status).not_in(("held", "skipped"))),
+            sa.or_(
+                col(Meeting.id).is_(None),
+                sa.and_(col(Meeting.held_at).is_(None), col(Meeting.status) != "skipped"),
+            ),
         )
     ).all()
     return set(rows)

@@ -175,7 +175,7 @@ def test_the_regular_nudges_pause_while_the_season_conversation_is_due_and_resum
         assert member.meeting_id is not None, "the season's own nudge came in these weeks"
         meeting = repo.meeting(member.meeting_id)
         assert meeting is not None
-        meeting.status = "held"
+        meeting.status, meeting.held_at = "held", bot.clock.now()
         repo.add(meeting)
     for week in range(8, 11):
         bot.at(start + timedelta(weeks=week))

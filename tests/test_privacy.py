@@ -200,6 +200,7 @@ def snapshot(bot: Harness) -> dict[str, Any]:
                     m.calendar_sequence,
                     m.employee_confirmed_at,
                     m.manager_confirmed_at,
+                    m.held_at,
                 )
                 for m in s.exec(select(Meeting)).all()
             ),
@@ -353,6 +354,16 @@ def season_over(w: World) -> None:
         admin = bot_person(w.bot, repo, "UADMIN")
         closed = season.close_season(repo, admin, admin_ids=("UADMIN",), now=w.bot.clock.now())
         assert isinstance(closed, Season)
+
+
+def kari_met(w: World) -> None:
+    """Kari's 1:1 took place yesterday (and nobody has said it was held yet)."""
+    with w.bot.repo() as repo:
+        meeting = repo.meeting(w.ids["meeting"])
+        assert meeting is not None
+        meeting.scheduled_at = w.bot.clock.now() - timedelta(days=1)
+        meeting.status, meeting.held_at = "invited", None  # the manager's earlier rows skipped it
+        repo.add(meeting)
 
 
 def kari_proposes(w: World) -> None:
@@ -661,6 +672,15 @@ TABLE = [
         lambda w: w.submit("season_open_submit", {"template": "annual", "deadline": "2027-05-31", "who": "everyone"}),
         admin="acts",
         setup=season_over,
+    ),
+    # Last: it moves Kari's 1:1 into the past, so that it can be said to have been held.
+    Row(
+        "action:meeting_held",
+        "mark Kari's 1:1 as held, after it took place",
+        lambda w: w.buttons("meeting_held", str(w.ids["meeting"])),
+        "acts",
+        "acts",
+        setup=kari_met,
     ),
 ]
 

@@ -33,6 +33,7 @@ def register(app: App) -> None:
     app.action("note_open")(on_note_open)
     app.action("agree_open")(on_agree_open)
     app.action("evaluate_open")(on_evaluate_open)
+    app.action("meeting_held")(on_held)
     app.view("meeting_invite_submit")(on_invite_submit)
     app.view("meeting_skip_submit")(on_skip_submit)
     app.view("prep_form_submit")(on_prep_form_submit)
@@ -389,6 +390,20 @@ def on_agree_submit(
         blocks = action_views.added(len(rows), c.t)
     _dm(client, c, blocks, c.t._("Agreed actions recorded"))
     c.svc.kick()
+
+
+def on_held(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """One of the two says the conversation was held: it counts as held from now (a season's count)."""
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        result = checkin.held(c.repo, c.person, _meeting_id(action), c.svc.clock.now())
+        if isinstance(result, checkin.Refused):
+            _refuse(c, respond, result.reason)
+            return
+        c.commit()
+        respond(text=c.t._(":white_check_mark: Marked as held."), response_type="ephemeral", replace_original=False)
 
 
 def on_evaluate_open(

@@ -15,6 +15,7 @@ from bot.views.notices import notice
 from flows import checkin, commands, evaluations, season
 from flows.access import meeting_role
 from flows.outbox import enqueue
+from flows.templates import conversation_title
 from storage import seasons
 
 
@@ -181,10 +182,18 @@ def on_invite_open(
             respond(text=notice("not_yours", c.t), response_type="ephemeral", replace_original=False)
             return
         window = season.invite_window(c.repo, ctx.meeting, c.svc.today(c.person))
+        if season.is_closed(c.repo, ctx.meeting):
+            respond(text=notice("season_closed", c.t), response_type="ephemeral", replace_original=False)
+            return
         if ctx.meeting.status in ("held", "skipped") or window is None:
             respond(text=notice("closed", c.t), response_type="ephemeral", replace_original=False)
             return
         modal = checkin_views.invite_modal(
-            ctx, c.t, origin, initial_day=window.suggested, lead=views.invite_lead(window, c.t)
+            ctx,
+            c.t,
+            origin,
+            initial_day=window.suggested,
+            lead=views.invite_lead(window, c.t),
+            title=conversation_title(ctx.meeting.template, c.t._),
         )
     client.views_open(trigger_id=body["trigger_id"], view=modal)

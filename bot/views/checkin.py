@@ -10,6 +10,7 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
+    clip,
     context,
     divider,
     escape,
@@ -140,14 +141,20 @@ def invite_modal(
     initial_day: date | None = None,
     lead: list[Block] | None = None,
     picked: list[str] | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is;
     ``picked`` are the questions chosen last time, for a template whose manager chooses them."""
     assert ctx.meeting.window_start is not None
     start = initial_day or ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz))).date()
     menu = [option(t._(q.text) if not q.core else "★ " + t._(q.text), q.key) for q in question_menu()]
+    heading = (
+        t._("{conversation} with <@{user}>", conversation=title, user=ctx.employee.slack_user_id)
+        if title
+        else t._("1:1 with <@{user}>", user=ctx.employee.slack_user_id)
+    )
     blocks: list[Block] = [
-        section(t._("1:1 with <@{user}>", user=ctx.employee.slack_user_id)),
+        section(heading),
         *(lead or []),
         input_block(
             "date", t._("Date"), {"type": "datepicker", "action_id": "date", "initial_date": start.isoformat()}
@@ -176,7 +183,7 @@ def invite_modal(
     ]
     return modal(
         "meeting_invite_submit",
-        t._("Invite to 1:1"),
+        clip(title, 24) if title else t._("Invite to 1:1"),
         blocks,
         submit=t._("Send"),
         close=t._("Cancel"),
@@ -649,6 +656,7 @@ def followup(ctx: MeetingContext, t: Translator) -> list[Block]:
             f"followup:{mid}",
             button(t._("Record agreed actions"), "agree_open", mid),
             button(t._("Evaluate the conversation"), "evaluate_open", mid),
+            button(t._("Mark as held"), "meeting_held", mid),
         ),
     ]
 

@@ -54,6 +54,8 @@ REASONS = {
     "unknown_template": N_("That conversation cannot be used for a season."),
     "season_too_soon": N_("Invite at least 7 days ahead, so there is time to prepare. Choose a later date."),
     "season_after_deadline": N_("That is after the season's deadline. Choose a date on or before the deadline."),
+    "season_closed": N_("The annual season is closed. The conversation can still be held as a regular one."),
+    "not_held_yet": N_("That conversation has not taken place yet."),
     "season_usage": N_("Write it like this: `/mal season`, `/mal season open` or `/mal season close`"),
     "season_who": N_("Choose at least one unit or manager, or choose everyone."),
 }
