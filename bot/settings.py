@@ -68,18 +68,12 @@ class Settings(BaseSettings):
     @field_validator("mal_salary_criteria_url")
     @classmethod
     def _criteria_url(cls, v: str | None) -> str | None:
-        v = (v or "").strip()
-        if v and (not v.startswith(("https://", "http://")) or " " in v):
-            raise ValueError("must be a web address, e.g. https://intranet.example.org/lonekriterier")
-        return v or None
+        return _web_address(v, "a web address, e.g. https://intranet.example.org/lonekriterier")
 
     @field_validator("mal_archive_url")
     @classmethod
     def _archive_url(cls, v: str | None) -> str | None:
-        v = (v or "").strip()
-        if v and (not v.startswith(("https://", "http://")) or " " in v):
-            raise ValueError("must be the archive's HTTP endpoint, e.g. https://archive.example.org/api/documents")
-        return v or None
+        return _web_address(v, "the archive's HTTP endpoint, e.g. https://archive.example.org/api/documents")
 
     @field_validator("mal_archive_dir")
     @classmethod
@@ -183,6 +177,14 @@ class Settings(BaseSettings):
     @property
     def admin_ids(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.mal_admins.split(",") if a.strip())
+
+
+def _web_address(value: str | None, what: str) -> str | None:
+    """An optional http(s) address; anything else is refused with ``what`` it should be."""
+    v = (value or "").strip()
+    if v and (not v.startswith(("https://", "http://")) or " " in v):
+        raise ValueError(f"must be {what}")
+    return v or None
 
 
 DEFAULT_SCOPES = ("chat:write", "im:write", "im:history", "commands", "users:read", "users:read.email", "files:write")

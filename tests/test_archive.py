@@ -20,7 +20,7 @@ from bot import cli
 from flows import privacy
 from storage.models import ArchiveDocument, Meeting, Outbox, PrepAnswer
 from tests.harness import Harness
-from tests.story import add_people, after, dm, last_dm, pair, settle, text_of
+from tests.story import add_people, after, dm, invite_from_nudge, last_dm, pair, settle, text_of
 
 
 def pdf_text(content: bytes) -> str:
@@ -32,10 +32,7 @@ def pdf_text(content: bytes) -> str:
 def hold_the_1_1(bot: Harness, manager: str, employee: str, *, day: str = "2026-12-03") -> int:
     """The manager invites from the nudge; the meeting's time passes; the follow-up question comes."""
     bot.at(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    nudge = next(m for m in reversed(dm(bot, manager)) if "meeting_invite_open" in str(m.get("blocks")))
-    modal = after(bot, manager, lambda: bot.d.click(manager, nudge, "meeting_invite_open"), what="view")
-    assert bot.d.view_submission(manager, modal, {"date": day, "time": "10:00"}).ok
-    bot.tick()
+    invite_from_nudge(bot, manager, day, about=employee)
     bot.at(datetime.fromisoformat(day).replace(hour=11, minute=30, tzinfo=UTC))
     with bot.repo() as repo:
         meeting = repo.session.exec(select(Meeting).where(Meeting.status.in_(("invited", "held")))).first()  # type: ignore[attr-defined]

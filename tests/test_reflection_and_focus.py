@@ -8,7 +8,7 @@ whenever, not only in a season: it goes to every report and into the next invita
 from datetime import UTC, datetime
 
 from tests.harness import Harness
-from tests.story import add_people, after, dm, last_dm, pair, settle, text_of
+from tests.story import add_people, after, dm, invite_from_nudge, last_dm, pair, settle, text_of
 
 KARI_REFLECTION = "Jeg nådde salgsmålet, men kundeoppfølgingen haltet"
 PER_REFLECTION = "Kari tar ansvar, må delegere mer"
@@ -22,9 +22,7 @@ def test_each_party_reflects_on_their_own_note_form_in_private(bot: Harness) -> 
     add_people(bot.emulator)
     pair(bot, "UPER", "UKARI")
     bot.at(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    modal = after(bot, "UPER", lambda: bot.d.click("UPER", last_dm(bot, "UPER"), "meeting_invite_open"), what="view")
-    assert bot.d.view_submission("UPER", modal, {"date": "2026-12-03", "time": "10:00"}).ok
-    bot.tick()
+    invite_from_nudge(bot, "UPER", "2026-12-03")
 
     notes = after(bot, "UKARI", lambda: bot.d.click("UKARI", _invitation(bot, "UKARI"), "note_open"), what="view")
     fields = {b["block_id"]: b for b in notes["blocks"] if b.get("type") == "input"}
@@ -62,9 +60,6 @@ def test_the_team_focus_is_shared_any_time_and_shown_in_the_next_invitations(bot
     assert "Kundereisen i Bergen" in text_of(last_dm(bot, "USVEN"))
 
     bot.at(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    nudge = next(m for m in reversed(dm(bot, "UPER")) if "<@UKARI>" in text_of(m) and "meeting_invite_open" in str(m))
-    modal = after(bot, "UPER", lambda: bot.d.click("UPER", nudge, "meeting_invite_open"), what="view")
-    assert bot.d.view_submission("UPER", modal, {"date": "2026-12-03", "time": "10:00"}).ok
-    bot.tick()
+    invite_from_nudge(bot, "UPER", "2026-12-03", about="UKARI")
     invitation = text_of(_invitation(bot, "UKARI"))
     assert "Kundereisen i Bergen" in invitation and "Svartid under to dager" in invitation

@@ -6,16 +6,9 @@ from datetime import UTC, datetime
 
 from flows.templates import season_template
 from tests.harness import Harness
-from tests.story import add_people, after, last_dm, pair, settle, text_of
+from tests.story import add_people, after, invite_from_nudge, last_dm, pair, settle, template_of, text_of
 
 CRITERIA = "https://intra.example.org/lonekriterier"
-
-
-def _template_of(bot: Harness, user: str) -> str:
-    with bot.repo() as repo:
-        pairing = repo.active_pairing_of(bot.person(user).id or 0)
-        assert pairing is not None
-        return pairing.template
 
 
 def _shown(answer: object) -> str:
@@ -32,21 +25,18 @@ def test_the_managers_booklet_is_offered_for_managers_only_and_rates_with_its_ke
     choices = _shown(bot.d.slash_command("UPER", "template <@USVEN|sven>"))
     assert "Resultat- og utviklingssamtale" not in choices and "Månedlig 1:1" in choices
     refused = _shown(bot.d.slash_command("UPER", "template <@USVEN|sven> rus"))
-    assert "lederens hefte" in refused and _template_of(bot, "USVEN") == "monthly"
+    assert "lederens hefte" in refused and template_of(bot, "USVEN") == "monthly"
     assert season_template("rus", None, 2027, is_manager=False) == "annual"  # a season gives him the annual one
 
     # John starts reporting to Sven: now Sven is a manager and the booklet is his conversation with Per.
     pair(bot, "USVEN", "UJOHN")
     assert "Resultat- og utviklingssamtale" in _shown(bot.d.slash_command("UPER", "template <@USVEN|sven>"))
     bot.d.slash_command("UPER", "template <@USVEN|sven> rus")
-    settle(bot, lambda: _template_of(bot, "USVEN") == "rus", "the booklet was not chosen")
+    settle(bot, lambda: template_of(bot, "USVEN") == "rus", "the booklet was not chosen")
     assert season_template("rus", None, 2027, is_manager=True) == "rus"
 
     bot.at(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    nudge = next(m for m in reversed(bot.emulator.messages("UPER")) if "<@USVEN>" in text_of(m))
-    modal = after(bot, "UPER", lambda: bot.d.click("UPER", nudge, "meeting_invite_open"), what="view")
-    assert bot.d.view_submission("UPER", modal, {"date": "2026-12-03", "time": "10:00"}).ok
-    bot.tick()
+    invite_from_nudge(bot, "UPER", "2026-12-03", about="USVEN")
     invitation = next(m for m in reversed(bot.emulator.messages("USVEN")) if "prep_start" in str(m.get("blocks")))
 
     # The first criterion: the three steps, what each level looks like, and the link to the salary criteria.
