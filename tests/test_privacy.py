@@ -1131,3 +1131,30 @@ def test_the_calendar_feed_holds_each_callers_own_1_1s_and_none_of_the_content(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(old, timeout=10)
     assert refused.value.code == 404
+
+
+def test_the_confirmed_plan_goes_to_the_pair_and_the_archive_only(
+    bot: Harness, kari: dict[str, Any], tmp_path: Any
+) -> None:
+    """Kari and Per confirm the plan of her 1:1: the PDF goes to the archive folder, never into Slack, and nobody
+    else is told or shown anything of it."""
+    folder = tmp_path / "arkiv"
+    folder.mkdir()
+    bot.overrides["mal_archive_dir"] = str(folder)
+    bot.restart()
+    seen_before = {uid: everything_seen_by(bot, uid) for uid in INTRUDERS if uid != "other-workspace"}
+    with bot.repo() as repo:
+        digest = plan_digest(World(bot, bot.d, "UKARI", {"meeting": kari["meeting_id"]}, {}))
+        for uid in ("UKARI", "UPER"):
+            done = archive.confirm(
+                repo, bot_person(bot, repo, uid), kari["meeting_id"], digest, bot.clock.now(), WorkingHours(), "nb"
+            )
+            assert isinstance(done, archive.Confirmed), done
+            enqueue(repo, list(done.planned), bot.clock.now())
+    bot.tick()
+    (pdf,) = folder.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert ".pdf" not in str(bot.emulator.files())  # not shared in Slack, with anyone
+    for uid, before in seen_before.items():
+        after_all = everything_seen_by(bot, uid)
+        assert SECRET_ACTION not in after_all and after_all == before, uid
