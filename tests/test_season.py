@@ -214,6 +214,9 @@ def invite_first_report(bot: Harness, today: date) -> None:
     invitation = last_dm(bot, employee)
     text = text_of(invitation)
     assert text.startswith("Invitasjon til medarbeidersamtale med Per Leder")
+    assert "inviterer deg til samtale: *Årlig medarbeidersamtale*" in text and "Sett av 1–1½ time" in text
+    form = after(bot, employee, lambda: bot.d.click(employee, invitation, "prep_form_open"), what="view")
+    assert form["title"]["text"] == "Årlig medarbeidersamtale"  # the season's form is titled as the annual one
     assert FOCUS in text and GOALS in text
     assert text.index(FOCUS) < text.index("Hva er det spesielt viktig for deg at vi får snakket om i samtalen?")
     # The report starts preparing; what they write is theirs and Per's, never the admin's.

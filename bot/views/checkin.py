@@ -28,7 +28,15 @@ from flows.checkin import Answer, MeetingContext, Paused, Prompt, Summary, quest
 from flows.evaluations import Other
 from flows.i18n import Translator
 from flows.notes import ManagerPrep, Theme
-from flows.templates import Question, Template, option_keys, option_label, question_menu, template
+from flows.templates import (
+    Question,
+    Template,
+    conversation_title,
+    option_keys,
+    option_label,
+    question_menu,
+    template,
+)
 
 
 def _q(q: Question, t: Translator) -> str:
@@ -280,13 +288,32 @@ def invitation(
     mid = str(ctx.meeting.id)
     qs = questions(ctx.meeting)
     lines = [f"{n}. {_q(q, t)}" + (" :lock:" if q.sensitive else "") for n, q in enumerate(qs, 1)]
+    if ctx.meeting.season_id is not None:  # the season's conversation is the annual one, of 1–1½ hours
+        title = conversation_title(ctx.meeting.template, t._)
+        opening = [
+            header(clip(title, 150)),
+            section(
+                t._(
+                    "<@{user}> invites you to a conversation: *{conversation}*.",
+                    user=ctx.manager.slack_user_id,
+                    conversation=title,
+                )
+                + "\n"
+                + _when_where(ctx, t, ctx.employee.tz)
+            ),
+            context(t._("Set aside 1–1½ hours for the conversation.")),
+        ]
+    else:
+        opening = [
+            header(t._("Invitation to your 1:1")),
+            section(
+                t._("<@{user}> invites you to a 1:1.", user=ctx.manager.slack_user_id)
+                + "\n"
+                + _when_where(ctx, t, ctx.employee.tz)
+            ),
+        ]
     blocks: list[Block] = [
-        header(t._("Invitation to your 1:1")),
-        section(
-            t._("<@{user}> invites you to a 1:1.", user=ctx.manager.slack_user_id)
-            + "\n"
-            + _when_where(ctx, t, ctx.employee.tz)
-        ),
+        *opening,
         *(focus or []),
         *agenda(template(ctx.meeting.template), t),
     ]
@@ -480,7 +507,9 @@ def prep_form(
         blocks += _question_inputs(q, answers.get(q.key), t, care_override, criteria_url)
     return modal(
         "prep_form_submit",
-        t._("Prepare for the 1:1"),
+        clip(conversation_title(ctx.meeting.template, t._), 24)
+        if ctx.meeting.season_id
+        else t._("Prepare for the 1:1"),
         blocks,
         submit=t._("Save"),
         close=t._("Cancel"),
