@@ -12,11 +12,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import metrics
-from bot.listeners import actions, calendar, checkin, commands, events, home, season
+from bot.listeners import actions, calendar, checkin, commands, events, home, plan, season
 from bot.listeners.common import refuse_bad_submissions
 from bot.services import Services
 
-LISTENER_MODULES = (commands, actions, checkin, home, events, season, calendar)
+LISTENER_MODULES = (commands, actions, checkin, home, events, season, calendar, plan)
 # Bolt runs listeners on its own pool of 5 threads by default. A listener that waits on Slack (respond,
 # views.publish) holds its thread meanwhile, so with 5 a handful of such clicks made every `/mal` behind
 # them queue past Slack's 3 s; the HTTP server hands over up to 40 requests at a time, so match that.

@@ -198,6 +198,37 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archive(args: argparse.Namespace) -> int:
+    """Send again every confirmed plan the archive has not confirmed: after an outage, a refused request
+    (a 4xx that gave the outbox row up) or a route set only now."""
+    from bot import archive
+    from flows.archive import undelivered
+
+    settings = load_settings(require_slack=False)
+    if not settings.mal_archive_dir and not settings.mal_archive_url:
+        raise SettingsError("No archive route: set MAL_ARCHIVE_DIR (a folder) or MAL_ARCHIVE_URL (an HTTP endpoint).")
+    svc = _services(settings)
+    _require_schema(svc)
+    t = translator(settings.mal_locale)
+    with svc.unit() as repo:
+        waiting = [(d.id, d.filename) for d in undelivered(repo) if d.id is not None]
+    failed = 0
+    for document_id, filename in waiting:
+        result = archive.deliver_document(svc, document_id)
+        if result.outcome != "sent":
+            failed += 1
+            print(t._("{file}: not confirmed by the archive ({error})", file=filename, error=result.error))
+    print(
+        t._(
+            "Sent {sent} of {total} plans to the archive; {failed} not confirmed.",
+            sent=len(waiting) - failed,
+            total=len(waiting),
+            failed=failed,
+        )
+    )
+    return 0 if failed == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mal-bot", description="mal: monthly 1:1s, preparation and follow-up in Slack"
@@ -229,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     forget = sub.add_parser("forget", help="erase a person's content on request (keeps counts)")
     forget.add_argument("person", help="Slack user ID or e-mail address")
     forget.set_defaults(func=cmd_forget)
+    sub.add_parser(
+        "archive", help="send again the confirmed plans the archive has not confirmed (MAL_ARCHIVE_DIR or _URL)"
+    ).set_defaults(func=cmd_archive)
     sandbox = sub.add_parser("sandbox", help="try the whole bot in a browser, with no Slack workspace")
     sandbox.add_argument("--port", type=int, default=3000, help="port of the web page (default 3000)")
     sandbox.add_argument("--reset", action="store_true", help="start over with a fresh demo organisation")

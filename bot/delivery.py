@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot import metrics
+from bot import archive, metrics
 from bot.gateway import SendResult, SlackGateway
 from bot.render import render
 from bot.services import Services
@@ -108,6 +108,10 @@ def _deliver(
     if row.attempts > MAX_ATTEMPTS:  # claimed again and again by workers that died on it
         _drop(svc, row, worker, "dead", "gave_up", report)
         return None
+    if row.kind == "archive":  # a confirmed plan for the personnel archive, not a Slack message
+        result = archive.deliver(svc, row)
+        _settle(svc, row, worker, result, report)
+        return result
     payload = json.loads(row.payload)
     rendered = None
     with svc.unit() as repo:

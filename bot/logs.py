@@ -12,10 +12,31 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-# Loggers whose DEBUG lines carry request bodies, answers or tokens.
-CHATTY = ("slack_sdk", "slack_bolt", "sqlalchemy.engine", "urllib3", "uvicorn.access", "apscheduler")
+# Loggers whose DEBUG lines carry request bodies, answers or tokens: held at INFO at least. SQLAlchemy's
+# engine logs every statement with its parameters already at INFO, so it is held at WARNING.
+CHATTY = {
+    "slack_sdk": logging.INFO,
+    "slack_bolt": logging.INFO,
+    "urllib3": logging.INFO,
+    "uvicorn.access": logging.INFO,
+    "apscheduler": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,
+    "sqlalchemy.pool": logging.WARNING,
+}
 TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[0-9A-Za-z-]+")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time, so a redirected stderr is followed."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
 
 
 class RedactTokens(logging.Filter):
@@ -32,7 +53,7 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
     numeric = logging.getLevelName(level_name)
     if not isinstance(numeric, int):
         numeric = logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(
@@ -46,5 +67,5 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric)
-    for name in CHATTY:
-        logging.getLogger(name).setLevel(max(numeric, logging.INFO))
+    for name, floor in CHATTY.items():
+        logging.getLogger(name).setLevel(max(numeric, floor))

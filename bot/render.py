@@ -12,10 +12,11 @@ from bot.services import Services
 from bot.views import actions as action_views
 from bot.views import calendar as calendar_views
 from bot.views import checkin as views
+from bot.views import plan as plan_views
 from bot.views import season as season_views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import cadence, calendar, checkin, evaluations, notes, privacy, season
+from flows import archive, cadence, calendar, checkin, evaluations, notes, privacy, season
 from flows.calendar import CalendarFile
 from flows.i18n import Translator
 from flows.templates import Question
@@ -46,7 +47,7 @@ def render(
 ) -> Rendered | None:
     t = svc.t(person)
     if kind in SEASON_KINDS:
-        return _render_season(repo, kind, payload, person, t)
+        return _render_season(repo, svc, kind, payload, person, now)
     if "meeting_id" in payload:
         ctx = checkin.context(repo, int(payload["meeting_id"]))
         if ctx is None:
@@ -104,6 +105,8 @@ def render(
                 t._("How <@{user}> experienced the conversation", user=other.author.slack_user_id),
                 views.evaluation_exchange(other, t),
             )
+        if kind in ("plan_confirm", "plan_confirmed"):
+            return _render_plan(repo, kind, payload, person, t)
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)
             missed = _missed_brief(repo, ctx, person, now)
@@ -153,6 +156,17 @@ def _missed_brief(
     if shared and ctx.employee.id is not None:
         privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
     return list(shared)
+def _render_plan(repo: Repo, kind: str, payload: dict[str, Any], person: Person, t: Translator) -> Rendered | None:
+    """The plan to confirm, as it stands when the message goes (a newer plan sends its own); or, to the first of
+    the two, word that the other has confirmed too."""
+    plan = archive.plan_of(repo, int(payload["meeting_id"]))
+    if plan is None or person.id not in (plan.ctx.employee.id, plan.ctx.manager.id):
+        return None
+    if kind == "plan_confirmed":
+        return Rendered(t._("The agreed plan is confirmed"), plan_views.confirmed(plan, t, person))
+    if plan.digest != payload.get("digest") or plan.document is not None or plan.confirmed_at(person) is not None:
+        return None
+    return Rendered(t._("Confirm the agreed plan"), plan_views.ask_to_confirm(plan, t, person))
 
 
 def _duty(
@@ -170,7 +184,7 @@ def _own(repo: Repo, svc: Services, person: Person) -> list[action_flows.ActionI
 
 # --- the annual season ------------------------------------------------------------------------------------
 
-SEASON_KINDS = ("season_open", "season_nudge", "team_focus")
+SEASON_KINDS = ("season_open", "season_nudge", "team_focus", "season_overdue", "season_ended")
 
 
 def _focus(repo: Repo, ctx: checkin.MeetingContext, t: Translator) -> list[Block]:
@@ -178,8 +192,12 @@ def _focus(repo: Repo, ctx: checkin.MeetingContext, t: Translator) -> list[Block
     return season_views.focus_in_invitation(text, t) if text else []
 
 
-def _render_season(repo: Repo, kind: str, payload: dict[str, Any], person: Person, t: Translator) -> Rendered | None:
+def _render_season(
+    repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person: Person, now: datetime
+) -> Rendered | None:
     """Season messages say nothing once the season is closed or the conversation is already under way."""
+    t = svc.t(person)
+    tz, admins = svc.settings.mal_timezone, svc.settings.admin_ids
     if kind == "team_focus":
         found = season.focus_to_post(repo, int(payload["focus_id"]), str(payload["digest"]), person)
         if found is None:
@@ -191,6 +209,18 @@ def _render_season(repo: Repo, kind: str, payload: dict[str, Any], person: Perso
         return None
     if kind == "season_open":
         return Rendered(t._("The annual conversations"), season_views.season_open_message(row, t))
+    if kind == "season_overdue":
+        late = season.overdue_by_manager(repo, row, now, tz).get(person.id or 0, [])
+        people = repo.people([r.employee_id for r in late])
+        rows = [(people[r.employee_id], r.meeting_id) for r in late if r.meeting_id is not None]
+        if not rows:
+            return None  # held in the meantime
+        return Rendered(t._("Annual conversations not held by the deadline"), season_views.overdue(rows, row, t))
+    if kind == "season_ended":
+        ended = season.participation(repo, person, admin_ids=admins, now=now, tz=tz)
+        if isinstance(ended, season.Refused):
+            return None
+        return Rendered(t._("The deadline of the annual conversations has passed"), season_views.ended(ended, t))
     ctx = checkin.context(repo, int(payload["meeting_id"]))
     if ctx is None or ctx.meeting.status != "planned":
         return None

@@ -43,6 +43,7 @@ class Services:
             tz=s.mal_timezone,
             lead_days=s.mal_invite_lead_days,
             retention_months=s.mal_retention_months,
+            keep_archived_document=s.mal_archive_keep == "document",
         )
 
     @contextmanager

@@ -6,9 +6,10 @@ every value is validated here and the process stops with one readable message na
 
 from datetime import datetime, time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LANGUAGES = ("nb", "nn", "sv", "en")
@@ -54,6 +55,39 @@ class Settings(BaseSettings):
     mal_post_per_workspace_minute: int = Field(default=600, ge=1, le=10_000)
     # The bot's public address in HTTP mode (https://mal.example.org): the calendar feed links start with it.
     mal_public_url: str = ""
+    # Where confirmed plans go: a folder the archive imports, or the archive system's HTTP endpoint (one of them).
+    mal_archive_dir: str | None = None
+    mal_archive_url: str | None = None
+    mal_archive_token: SecretStr | None = None
+    # What mal keeps of a plan the archive has confirmed once the retention period is over: the receipt (who
+    # confirmed, when, the archive's reference) or also its own copy of the document.
+    mal_archive_keep: Literal["receipt", "document"] = "receipt"
+    # The organisation's salary criteria (003: "Utvärdera med hjälp av lönekriterierna"), linked where they are used.
+    mal_salary_criteria_url: str | None = None
+
+    @field_validator("mal_salary_criteria_url")
+    @classmethod
+    def _criteria_url(cls, v: str | None) -> str | None:
+        return _web_address(v, "a web address, e.g. https://intranet.example.org/lonekriterier")
+
+    @field_validator("mal_archive_url")
+    @classmethod
+    def _archive_url(cls, v: str | None) -> str | None:
+        return _web_address(v, "the archive's HTTP endpoint, e.g. https://archive.example.org/api/documents")
+
+    @field_validator("mal_archive_dir")
+    @classmethod
+    def _archive_dir(cls, v: str | None) -> str | None:
+        v = (v or "").strip()
+        if v and not Path(v).is_dir():
+            raise ValueError(f"the folder {v!r} does not exist")
+        return v or None
+
+    @model_validator(mode="after")
+    def _one_archive_route(self) -> "Settings":
+        if self.mal_archive_dir and self.mal_archive_url:
+            raise ValueError("MAL_ARCHIVE_DIR and MAL_ARCHIVE_URL are both set: choose one archive route")
+        return self
 
     @field_validator("mal_public_url")
     @classmethod
@@ -145,6 +179,14 @@ class Settings(BaseSettings):
         return frozenset(a.strip() for a in self.mal_admins.split(",") if a.strip())
 
 
+def _web_address(value: str | None, what: str) -> str | None:
+    """An optional http(s) address; anything else is refused with ``what`` it should be."""
+    v = (value or "").strip()
+    if v and (not v.startswith(("https://", "http://")) or " " in v):
+        raise ValueError(f"must be {what}")
+    return v or None
+
+
 DEFAULT_SCOPES = ("chat:write", "im:write", "im:history", "commands", "users:read", "users:read.email", "files:write")
 
 
@@ -168,7 +210,7 @@ def load_settings(*, require_slack: bool = True, socket_mode: bool = False, **ov
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = [f"  {_env_name(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        lines = [f"  {_env_name(e['loc'])}: {e['msg']}" if e["loc"] else f"  {e['msg']}" for e in exc.errors()]
         raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None
     if require_slack:
         missing = []

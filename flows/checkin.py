@@ -546,6 +546,7 @@ def evaluate(repo: Repo, person: Person, meeting_id: int, answers: dict[str, str
     clean = {k: v.strip()[:3000] for k, v in answers.items() if k in keys and v and v.strip()}
     if not clean:
         return Refused("empty")
+    record_held(repo, meeting, now)  # an evaluated conversation has been held
     return repo.save_evaluation(meeting_id, person.id, clean, now)
 
 
@@ -553,6 +554,24 @@ def brief_missed(repo: Repo, meeting: Meeting) -> bool:
     """The manager's brief of this meeting was planned but never sent (still waiting, or dropped)."""
     statuses = repo.outbox_statuses(f"brief:{meeting.id}:")
     return bool(statuses) and "sent" not in statuses
+def held(repo: Repo, person: Person, meeting_id: int, now: datetime) -> MeetingContext | Refused:
+    """One of the two says the conversation was held: from then on it counts as held (a season's count, the
+    pause of the regular nudges). Recording what was agreed, evaluating or confirming the plan says it too."""
+    ctx = context(repo, meeting_id)
+    if ctx is None:
+        return Refused("not_found")
+    if meeting_role(repo, person, ctx.meeting) is None:
+        return Refused("not_yours")
+    if ctx.meeting.status == "skipped" or ctx.meeting.scheduled_at is None or ctx.meeting.scheduled_at > now:
+        return Refused("not_held_yet")
+    record_held(repo, ctx.meeting, now)
+    return ctx
+
+
+def record_held(repo: Repo, meeting: Meeting, now: datetime) -> None:
+    if meeting.held_at is None:
+        meeting.held_at = now
+        repo.add(meeting)
 
 
 def mark_held(repo: Repo, meeting: Meeting, now: datetime) -> None:

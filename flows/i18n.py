@@ -20,6 +20,7 @@ LANGUAGES = ("nb", "nn", "sv", "en")
 DEFAULT_LANGUAGE = "nb"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
+DATE_LOCALES = {"en": "en_GB"}
 
 
 def N_(message: str) -> str:
@@ -33,6 +34,9 @@ class Translator:
     def __init__(self, language: str, translations: Translations) -> None:
         self.language = language
         self._t = translations
+        # Dates follow one locale's conventions: British English fits a Nordic organisation (15 December 2026),
+        # as its spelling does (prioritisation), rather than American dates.
+        self.date_locale = DATE_LOCALES.get(language, language)
 
     def _(self, message: str, **params: object) -> str:
         text: str = self._t.gettext(message)
@@ -45,16 +49,16 @@ class Translator:
     def when(self, moment: datetime, tz: str) -> str:
         """A meeting time in the reader's language and zone: 'tirsdag 3. desember kl. 10:00'."""
         local = moment.astimezone(ZoneInfo(tz))
-        day = format_datetime(local, self._("EEEE d MMMM"), locale=self.language)
-        clock = format_datetime(local, "HH:mm", locale=self.language)
+        day = format_datetime(local, self._("EEEE d MMMM"), locale=self.date_locale)
+        clock = format_datetime(local, "HH:mm", locale=self.date_locale)
         return self._("{day} at {time}", day=day, time=clock)
 
     def day(self, d: date) -> str:
         """A due date: 'tirsdag 15. desember 2026'."""
-        return format_date(d, self._("EEEE d MMMM y"), locale=self.language)
+        return format_date(d, self._("EEEE d MMMM y"), locale=self.date_locale)
 
     def short_day(self, d: date) -> str:
-        return format_date(d, self._("d MMM y"), locale=self.language)
+        return format_date(d, self._("d MMM y"), locale=self.date_locale)
 
 
 @cache

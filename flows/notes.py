@@ -5,8 +5,12 @@ questions to prepare alone. Both are stored per author and read back only by tha
 other party, not by an admin. Only what the employee shares (``flows.checkin.share``) crosses over.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from flows.access import meeting_role
 from flows.checkin import MAX_ANSWER, Answer, MeetingContext, Refused, context
@@ -16,6 +20,27 @@ from storage.repo import Repo
 
 NOTE = "note"
 PREP = "prep:"
+REFLECT = "reflect:"
+NOTE_FORMS = Path(__file__).parent / "data" / "note_forms.yaml"
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme of 000's note form: a title and questions to reflect on (message ids)."""
+
+    key: str
+    title: str
+    questions: tuple[str, ...]
+
+
+@cache
+def note_forms() -> dict[str, tuple[Theme, ...]]:
+    """000's two note forms, the employee's and the manager's, by role."""
+    data = yaml.safe_load(NOTE_FORMS.read_text("utf-8"))
+    return {
+        role: tuple(Theme(t["key"], t["title"], tuple(q["text"] for q in t["questions"])) for t in themes)
+        for role, themes in data.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -23,6 +48,12 @@ class Notes:
     ctx: MeetingContext
     role: str
     text: str
+    # The author's reflections on the themes of 000's note form for their role, by theme key.
+    reflections: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def form(self) -> tuple[Theme, ...]:
+        return note_forms().get(self.role, ())
 
 
 def _own(repo: Repo, person: Person, meeting_id: int) -> tuple[MeetingContext, str] | Refused:
@@ -42,21 +73,39 @@ def notes(repo: Repo, person: Person, meeting_id: int) -> Notes | Refused:
         return found
     ctx, role = found
     assert person.id is not None
-    row = repo.notes(meeting_id, person.id).get(NOTE)
-    return Notes(ctx, role, row.text if row else "")
+    rows = repo.notes(meeting_id, person.id)
+    row = rows.get(NOTE)
+    reflections = {k[len(REFLECT) :]: r.text for k, r in rows.items() if k.startswith(REFLECT) and r.text}
+    return Notes(ctx, role, row.text if row else "", reflections)
 
 
-def save_notes(repo: Repo, person: Person, meeting_id: int, text: str, now: datetime) -> Notes | Refused:
-    """Replace the caller's notes; an empty text clears them."""
+def save_notes(
+    repo: Repo,
+    person: Person,
+    meeting_id: int,
+    text: str,
+    now: datetime,
+    reflections: dict[str, str] | None = None,
+) -> Notes | Refused:
+    """Replace the caller's notes and, when given, their reflections on the note form's themes; an empty text
+    clears what it replaces. A theme that is not on the caller's form is refused."""
     found = _own(repo, person, meeting_id)
     if isinstance(found, Refused):
         return found
-    if len(text) > MAX_ANSWER:
+    _ctx, role = found
+    given = {k: v.strip() for k, v in (reflections or {}).items()}
+    if len(text) > MAX_ANSWER or any(len(v) > MAX_ANSWER for v in given.values()):
         return Refused("too_long")
-    ctx, role = found
+    themes = {t.key for t in note_forms().get(role, ())}
+    if not set(given) <= themes:
+        return Refused("not_found")
     assert person.id is not None
     repo.save_note(meeting_id, person.id, NOTE, text.strip(), now)
-    return Notes(ctx, role, text.strip())
+    before = repo.notes(meeting_id, person.id)
+    for key, value in given.items():
+        if value or REFLECT + key in before:  # an empty field adds no row; emptying one clears it
+            repo.save_note(meeting_id, person.id, REFLECT + key, value, now)
+    return notes(repo, person, meeting_id)
 
 
 def next_meeting(repo: Repo, person: Person, employee: Person | None = None) -> int | Refused:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flows.access import is_nearest_manager
 from flows.pairings import retemplate
-from flows.templates import Template, offered_templates
+from flows.templates import Template, offered_templates, templates
 from storage.models import Pairing, Person
 from storage.repo import Repo
 
@@ -38,11 +38,16 @@ class Changed:
     changed: bool
 
 
-def options(employee: Person, year: int) -> tuple[Template, ...]:
+def options(employee: Person, year: int, *, is_manager: bool) -> tuple[Template, ...]:
     """The templates a pair may hold this year: the regular conversations first, then the yearly ones; the
-    senior conversation only in and after the year the employee turns 60 (and only with a birth year)."""
-    offered = offered_templates(employee.birth_year, year)
+    senior conversation only in and after the year the employee turns 60 (and only with a birth year); a
+    conversation for managers (003's booklet) only when the employee has reports of their own."""
+    offered = [t for t in offered_templates(employee.birth_year, year) if is_manager or not t.for_managers]
     return tuple(sorted(offered, key=lambda t: (t.cadence == "yearly", t.offer is not None)))
+
+
+def _manages(repo: Repo, person: Person) -> bool:
+    return person.id is not None and bool(repo.report_ids(person.id))
 
 
 def _pair_of(repo: Repo, manager: Person, employee: Person) -> Pairing | Refused:
@@ -58,7 +63,7 @@ def choice(repo: Repo, manager: Person, employee: Person, year: int) -> Choice |
     pairing = _pair_of(repo, manager, employee)
     if isinstance(pairing, Refused):
         return pairing
-    return Choice(pairing, employee, pairing.template, options(employee, year))
+    return Choice(pairing, employee, pairing.template, options(employee, year, is_manager=_manages(repo, employee)))
 
 
 def set_template(repo: Repo, manager: Person, pairing_id: int, key: str, now: datetime) -> Changed | Refused:
@@ -69,9 +74,10 @@ def set_template(repo: Repo, manager: Person, pairing_id: int, key: str, now: da
     employee = repo.person(pairing.employee_id)
     if employee is None or pairing.manager_id != manager.id:
         return Refused("not_your_report")
-    allowed = {t.key: t for t in options(employee, now.year)}
+    allowed = {t.key: t for t in options(employee, now.year, is_manager=_manages(repo, employee))}
     if key not in allowed:
-        return Refused("not_a_template")
+        wanted = templates().get(key)
+        return Refused("for_managers" if wanted is not None and wanted.for_managers else "not_a_template")
     changed = pairing.template != key
     if changed:
         retemplate(repo, pairing, key)

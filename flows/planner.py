@@ -31,6 +31,7 @@ class PlanSettings:
     tz: str
     lead_days: int
     retention_months: int = 24
+    keep_archived_document: bool = False
 
 
 @dataclass
@@ -59,11 +60,11 @@ def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report = PlanReport()
     report.nudges, report.nudges_examined = _plan_nudges(repo, now, cfg, report)
     season_nudges, season_examined = season.plan_nudges(repo, now, cfg.hours, Guard(repo, report.failed))
-    report.nudges += season_nudges
+    report.nudges += season_nudges + season.plan_overdue(repo, now, cfg.hours, cfg.tz)
     report.nudges_examined = max(report.nudges_examined, season_examined)
     report.reminders = _plan_due_reminders(repo, now, cfg, report)
     report.digests = _plan_digests(repo, now, cfg, report)
-    report.expired = privacy.expire(repo, now, cfg.retention_months)
+    report.expired = privacy.expire(repo, now, cfg.retention_months, keep_archived_document=cfg.keep_archived_document)
     return report
 
 

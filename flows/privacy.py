@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from storage.models import (
     Action,
     ActionEvent,
+    ArchiveDocument,
     AuditLog,
     Evaluation,
     Meeting,
@@ -124,6 +125,17 @@ def export(repo: Repo, person: Person) -> dict[str, Any]:
             for a in actions
         ],
         "evaluations": [{"meeting": e.meeting_id, "answers": json.loads(e.answers or "{}")} for e in evaluations],
+        # The confirmed plans filed about this person: where they went, not the documents themselves.
+        "archived_plans": [
+            {
+                "meeting": d.meeting_id,
+                "file": d.filename,
+                "made": _iso(d.created_at),
+                "confirmed_by_archive": _iso(d.delivered_at),
+                "archive_reference": d.reference,
+            }
+            for d in s.exec(select(ArchiveDocument).where(col(ArchiveDocument.employee_id) == pid)).all()
+        ],
         "private_notes": [
             {
                 "meeting": n.meeting_id,
@@ -204,22 +216,49 @@ def months_before(moment: datetime, months: int) -> datetime:
             day -= 1
 
 
-def expire(repo: Repo, now: datetime, months: int) -> int:
+def expire(repo: Repo, now: datetime, months: int, *, keep_archived_document: bool = False) -> int:
     """Delete preparation answers, private notes and evaluation texts older than the retention period;
-    counts remain."""
+    counts remain.
+
+    Nothing of a conversation whose plan the personnel archive has not yet confirmed is deleted: the archive's
+    copy is the one that must outlive mal's. Of a plan the archive has confirmed, mal keeps the receipt (who
+    confirmed, when, the archive's reference) and, with ``keep_archived_document``, its own copy of the PDF."""
     cutoff = months_before(now, months)
     s = repo.session
+    waiting = s.exec(select(ArchiveDocument.meeting_id).where(col(ArchiveDocument.delivered_at).is_(None))).all()
     old: list[PrepAnswer | PrivateNote] = [
-        *s.exec(select(PrepAnswer).where(col(PrepAnswer.updated_at) < cutoff)).all(),
-        *s.exec(select(PrivateNote).where(col(PrivateNote.updated_at) < cutoff)).all(),
+        *s.exec(
+            select(PrepAnswer).where(col(PrepAnswer.updated_at) < cutoff, col(PrepAnswer.meeting_id).not_in(waiting))
+        ).all(),
+        *s.exec(
+            select(PrivateNote).where(col(PrivateNote.updated_at) < cutoff, col(PrivateNote.meeting_id).not_in(waiting))
+        ).all(),
     ]
     for a in old:
         s.delete(a)
     evaluations = s.exec(
-        select(Evaluation).where(col(Evaluation.created_at) < cutoff, col(Evaluation.answers) != "{}")
+        select(Evaluation).where(
+            col(Evaluation.created_at) < cutoff,
+            col(Evaluation.answers) != "{}",
+            col(Evaluation.meeting_id).not_in(waiting),
+        )
     ).all()
     for e in evaluations:
         e.answers = "{}"
         s.add(e)
+    documents: list[ArchiveDocument] = []
+    if not keep_archived_document:
+        documents = list(
+            s.exec(
+                select(ArchiveDocument).where(
+                    col(ArchiveDocument.delivered_at).is_not(None),
+                    col(ArchiveDocument.created_at) < cutoff,
+                    col(ArchiveDocument.pdf).is_not(None),
+                )
+            ).all()
+        )
+        for d in documents:
+            d.pdf = None
+            s.add(d)
     s.flush()
-    return len(old) + len(evaluations)
+    return len(old) + len(evaluations) + len(documents)

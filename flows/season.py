@@ -32,6 +32,7 @@ MIN_SEASON_DAYS = 21
 MAX_FOCUS = 3000
 NO_UNIT = "—"
 NUDGE_BATCH = 100
+SEASON_NUDGE_LATER = timedelta(minutes=90)
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,16 @@ def _local_today(now: datetime, tz: str) -> date:
 # --- spreading the nudges ------------------------------------------------------------------------------
 
 
-def working_mornings(after: datetime, last_day: date, tz: str, hours: cadence.WorkingHours) -> list[datetime]:
+def working_mornings(
+    after: datetime, last_day: date, tz: str, hours: cadence.WorkingHours, later: timedelta = timedelta()
+) -> list[datetime]:
     """Every working morning from ``after`` to ``last_day``: the cron trigger gives the weekdays at the
-    start of working hours (DST included), the holiday calendar removes the public holidays."""
+    start of working hours (DST included), ``later`` than that, and the holiday calendar removes the public
+    holidays."""
     zone = ZoneInfo(tz)
     end = datetime.combine(last_day, hours.end, tzinfo=zone)
-    trigger = CronTrigger(
-        day_of_week="mon-fri", hour=hours.start.hour, minute=hours.start.minute, timezone=zone, end_date=end
-    )
+    at = (datetime.combine(date(2000, 1, 3), hours.start) + later).time()
+    trigger = CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=zone, end_date=end)
     country = cadence.country_for(tz, hours.country)
     found: list[datetime] = []
     fire = trigger.get_next_fire_time(None, after)
@@ -202,7 +205,11 @@ def _add_members(
     planned: list[Planned] = []
     for index, (manager_id, pairs) in enumerate(sorted(by_manager.items())):
         manager = people[manager_id]
-        mornings = working_mornings(now, last_day, manager.tz or tz, hours)
+        # From the next day: the request to share the team's focus comes first, on its own (000); and an hour
+        # and a half into the working day, not in the minute the regular nudges of the morning go out.
+        zone = ZoneInfo(manager.tz or tz)
+        next_day = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        mornings = working_mornings(next_day, last_day, manager.tz or tz, hours, later=SEASON_NUDGE_LATER)
         dates = spread(len(pairs), mornings, offset=index) or [now] * len(pairs)
         for pairing, at in zip(sorted(pairs, key=lambda p: p.id or 0), dates, strict=True):
             assert pairing.id is not None
@@ -281,7 +288,12 @@ def _plan_nudge(repo: Repo, member: SeasonPairing, now: datetime, hours: cadence
     meeting = repo.ensure_meeting(
         pairing.id,
         f"season-{season.id}",
-        template=season_template(season.template, employee.birth_year, season.deadline.year),
+        template=season_template(
+            season.template,
+            employee.birth_year,
+            season.deadline.year,
+            is_manager=employee.id is not None and bool(repo.report_ids(employee.id)),
+        ),
         window_start=member.nudge_at or now,
         created_at=now,
         status="planned",
@@ -300,6 +312,44 @@ def _plan_nudge(repo: Repo, member: SeasonPairing, now: datetime, hours: cadence
     return enqueue(repo, [planned], now)
 
 
+def plan_overdue(repo: Repo, now: datetime, hours: cadence.WorkingHours, tz: str) -> int:
+    """Once a season's deadline has passed: each manager with conversations not held hears once which, and the
+    admin who opened the season hears once how it ended. The admin's message is always planned, so the season
+    is looked at once after its deadline, not on every tick."""
+    today = _local_today(now, tz)
+    count = 0
+    for row in seasons.open_seasons_past(repo, today):
+        assert row.id is not None
+        if repo.outbox_row(f"season-overdue:{row.id}:admin") is not None:
+            continue
+        late = overdue_by_manager(repo, row, now, tz)
+        people = repo.people([*late, row.opened_by])
+        payload = {"season_id": row.id}
+        planned = [
+            plan_for(people[m], f"season-overdue:{row.id}:{m}", "season_overdue", payload, now, hours)
+            for m in late
+            if people[m].active
+        ]
+        planned.append(
+            plan_for(people[row.opened_by], f"season-overdue:{row.id}:admin", "season_ended", payload, now, hours)
+        )
+        count += enqueue(repo, planned, now)
+    return count
+
+
+def overdue_by_manager(repo: Repo, season: Season, now: datetime, tz: str) -> dict[int, list[SeasonPairing]]:
+    """The season's pairs not held by the deadline, by manager."""
+    assert season.id is not None
+    rows = seasons.members(repo, season.id)
+    meetings = seasons.meetings(repo, [r.meeting_id for r in rows if r.meeting_id is not None])
+    today = _local_today(now, tz)
+    late: dict[int, list[SeasonPairing]] = {}
+    for r in rows:
+        if state_of(meetings.get(r.meeting_id or 0), season.deadline, now, today) == "overdue":
+            late.setdefault(r.manager_id, []).append(r)
+    return late
+
+
 # --- the invitation: at least a week ahead, not after the deadline ---------------------------------------
 
 
@@ -308,6 +358,8 @@ class InviteWindow:
     earliest: date
     suggested: date
     deadline: date
+    # The deadline has passed (or is closer than a week): a late date is better than none, so any is allowed.
+    late: bool = False
 
 
 def invite_window(repo: Repo, meeting: Meeting, today: date) -> InviteWindow | None:
@@ -318,17 +370,29 @@ def invite_window(repo: Repo, meeting: Meeting, today: date) -> InviteWindow | N
     if season is None:
         return None
     earliest = today + timedelta(days=MIN_AHEAD_DAYS)
+    if earliest > season.deadline:
+        return InviteWindow(earliest, earliest, season.deadline, late=True)
     suggested = max(earliest, min(today + timedelta(days=SUGGESTED_AHEAD_DAYS), season.deadline))
     return InviteWindow(earliest, suggested, season.deadline)
 
 
+def is_closed(repo: Repo, meeting: Meeting) -> bool:
+    """A season conversation not yet invited whose season an admin has closed: its buttons say so."""
+    if meeting.season_id is None or meeting.status != "planned":
+        return False
+    season = seasons.season(repo, meeting.season_id)
+    return season is None or season.status != "open"
+
+
 def check_invite(repo: Repo, meeting: Meeting, when: datetime, now: datetime, tz: str) -> str | None:
     """Why a season meeting cannot be at ``when`` (too soon to prepare, or after the deadline), or None."""
+    if is_closed(repo, meeting):
+        return "season_closed"
     window = invite_window(repo, meeting, _local_today(now, tz))
     if window is None:
         return None
     day = when.astimezone(ZoneInfo(tz)).date()
-    if day > window.deadline:
+    if day > window.deadline and not window.late:
         return "season_after_deadline"
     if day < window.earliest:
         return "season_too_soon"
@@ -373,11 +437,21 @@ def season_of_manager(repo: Repo, manager: Person) -> Season | None:
     return season if seasons.members_of_manager(repo, season.id, manager.id) else None
 
 
-def current_focus(repo: Repo, manager: Person) -> FocusText | Refused:
+def _focus_row(repo: Repo, manager: Person) -> TeamFocus | None:
+    """The focus a manager edits now: the open season's, or the standing one the rest of the year."""
+    assert manager.id is not None
     season = season_of_manager(repo, manager)
-    if season is None or season.id is None or manager.id is None:
-        return Refused("no_season")
-    row = seasons.focus(repo, season.id, manager.id)
+    if season is not None and season.id is not None:
+        return seasons.focus(repo, season.id, manager.id) or seasons.standing_focus(repo, manager.id)
+    return seasons.standing_focus(repo, manager.id)
+
+
+def current_focus(repo: Repo, manager: Person) -> FocusText | Refused:
+    """What the focus form starts from. Any manager, any time (000: the team prepares together before the
+    conversations); in a season the season's, which starts from the standing focus."""
+    if manager.id is None or not repo.report_ids(manager.id):
+        return Refused("no_reports")
+    row = _focus_row(repo, manager)
     return FocusText.of(row) if row else FocusText()
 
 
@@ -386,15 +460,19 @@ def share_focus(
 ) -> Shared | Refused:
     """Store the team's focus and post it to every current report, once per wording: the key carries a
     digest of the text, so submitting the same text again posts nothing and an edit posts the new one."""
+    if manager.id is None or not repo.report_ids(manager.id):
+        return Refused("no_reports")
     season = season_of_manager(repo, manager)
-    if season is None or season.id is None or manager.id is None:
-        return Refused("no_season")
     clean = FocusText(text.focus_areas.strip(), text.goals.strip(), text.challenges.strip())
     if clean.empty:
         return Refused("empty")
     if max(len(clean.focus_areas), len(clean.goals), len(clean.challenges)) > MAX_FOCUS:
         return Refused("too_long")
-    row = seasons.ensure_focus(repo, manager.team_id, season.id, manager.id)
+    row = (
+        seasons.ensure_focus(repo, manager.team_id, season.id, manager.id)
+        if season is not None and season.id is not None
+        else seasons.ensure_standing_focus(repo, manager.team_id, manager.id)
+    )
     changed = FocusText.of(row) != clean
     if changed:
         row.focus_areas, row.goals, row.challenges = clean.focus_areas, clean.goals, clean.challenges
@@ -420,17 +498,17 @@ def share_focus(
 
 
 def focus_for_meeting(repo: Repo, meeting: Meeting) -> FocusText | None:
-    """The manager's shared focus for an invitation to a season conversation, as it reads now."""
-    if meeting.season_id is None:
-        return None
+    """The manager's shared focus for an invitation, as it reads now: the season's for a season conversation,
+    else (or when none was shared for the season) the standing focus the manager keeps the rest of the year."""
     pairing = repo.pairing(meeting.pairing_id)
     if pairing is None:
         return None
-    row = seasons.focus(repo, meeting.season_id, pairing.manager_id)
-    if row is None or row.shared_at is None:
-        return None
-    text = FocusText.of(row)
-    return None if text.empty else text
+    rows = [seasons.focus(repo, meeting.season_id, pairing.manager_id)] if meeting.season_id is not None else []
+    rows.append(seasons.standing_focus(repo, pairing.manager_id))
+    for row in rows:
+        if row is not None and row.shared_at is not None and not (text := FocusText.of(row)).empty:
+            return text
+    return None
 
 
 def focus_to_post(repo: Repo, focus_id: int, digest: str, recipient: Person) -> tuple[FocusText, Person] | None:
@@ -442,7 +520,9 @@ def focus_to_post(repo: Repo, focus_id: int, digest: str, recipient: Person) -> 
     season = seasons.season(repo, row.season_id) if row.season_id is not None else None
     pairing = repo.active_pairing_of(recipient.id)
     text = FocusText.of(row)
-    if season is None or season.status != "open" or pairing is None or pairing.manager_id != row.manager_id:
+    if row.season_id is not None and (season is None or season.status != "open"):
+        return None
+    if pairing is None or pairing.manager_id != row.manager_id:
         return None
     if text.digest != digest:
         return None
@@ -475,13 +555,15 @@ class Participation:
 
 
 def state_of(meeting: Meeting | None, deadline: date, now: datetime, today: date) -> str:
-    """held, planned (invited with a date still ahead), overdue (deadline passed, not held) or not_started."""
-    if meeting is not None and meeting.scheduled_at is not None:
-        if meeting.status == "held" or (meeting.status == "invited" and meeting.scheduled_at <= now):
-            return "held"
-        if meeting.status == "invited":
-            return "planned"
-    return "overdue" if today > deadline else "not_started"
+    """held (marked held, or its agreed actions or evaluation recorded: a date passing is not enough),
+    overdue (the deadline passed and not held), planned (invited) or not_started."""
+    if meeting is not None and meeting.held_at is not None:
+        return "held"
+    if today > deadline:
+        return "overdue"
+    if meeting is not None and meeting.status in ("invited", "held"):  # held: its date passed, nobody said so
+        return "planned"
+    return "not_started"
 
 
 def participation(

@@ -9,7 +9,7 @@ of output, which file and which line to fix, instead of meeting a half-shown con
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -48,6 +48,7 @@ TEMPLATE_FIELDS = (
     "due_by",
     "offer",
     "manager_picks",
+    "for_managers",
     "scales",
     "employee_prep",
     "manager_prep",
@@ -67,8 +68,9 @@ QUESTION_FIELDS = (
     "hint",
     "label",
     "core",
+    "levels",
 )
-SECTION_FIELDS = ("key", "title", "intro", "hint", "prepared_by", "questions")
+SECTION_FIELDS = ("key", "title", "intro", "hint", "prepared_by", "questions", "salary_criteria")
 PLAN_FIELDS = ("columns", "groups", "intro")
 OFFER_FIELDS = ("min_age_in_year", "measures_from_age")
 
@@ -90,6 +92,8 @@ class TemplateError(Exception):
 class ScaleStep:
     key: str
     text: str
+    # 003's "kriterienyckel": what the level looks like ("Delaktig. Positiv. Genomför. …"), an example, not a key.
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,16 @@ class Question:
     hint: str = ""
     label: str = ""
     prepared_by: tuple[str, ...] = ()
+    # A criterion's own level descriptions by step key (003: the key of "Resursanvändande"); else the scale's.
+    levels: tuple[tuple[str, str], ...] = ()
+    # The section's ratings are made "med hjälp av lönekriterierna" (003): the organisation's link is shown.
+    salary_criteria: bool = False
     line: int = field(default=0, compare=False)
+
+    def level_descriptions(self) -> tuple[tuple[ScaleStep, str], ...]:
+        """Each step of a rated question with what the level looks like: the question's own, else the scale's."""
+        own = dict(self.levels)
+        return tuple((s, own.get(s.key) or s.description) for s in self.scale if own.get(s.key) or s.description)
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,9 @@ class Template:
     due_by: str = ""
     # 004: the manager chooses, per invitation, which of the sections' questions go with it.
     manager_picks: bool = False
+    # 003 is the manager's booklet ("CHEF"): steering, the employer role, approach to staff. Offered only for a
+    # conversation with someone who is a manager themselves.
+    for_managers: bool = False
     origin: str = field(default="", compare=False)
     origin_line: int = field(default=0, compare=False)
 
@@ -272,14 +288,15 @@ class _Reader:
         steps = []
         seen: set[str] = set()
         for item in self.sequence(node, what):
-            fields = self.mapping(item, f"{what} step", ("key", "text"))
+            fields = self.mapping(item, f"{what} step", ("key", "text", "description"))
             if "key" not in fields or "text" not in fields:
                 self.fail(item, f"{what}: a step needs 'key' and 'text'")
             key = self.key(fields["key"], f"{what} step")
             if key in seen:
                 self.fail(fields["key"], f"{what}: step {key!r} given twice")
             seen.add(key)
-            steps.append(ScaleStep(key, self.text(fields["text"], f"{what} step: 'text'")))
+            description = self.optional_text(fields, "description", f"{what} step")
+            steps.append(ScaleStep(key, self.text(fields["text"], f"{what} step: 'text'"), description))
         if len(steps) < 2:
             self.fail(node, f"{what} needs at least two steps")
         return tuple(steps)
@@ -322,6 +339,19 @@ class _Reader:
             self.fail(fields["care_text"], f"{where}: 'care_text' belongs to a question marked 'sensitive: true'")
         if "prepared_by" in fields:
             prepared_by = self.parties(fields["prepared_by"], f"{where}: 'prepared_by'")
+        levels: list[tuple[str, str]] = []
+        if "levels" in fields:
+            if kind != "rating":
+                self.fail(fields["levels"], f"{where}: 'levels' belong to a question of kind 'rating'")
+            steps = {s.key for s in scale}
+            for item in self.sequence(fields["levels"], f"{where}: 'levels'"):
+                level = self.mapping(item, f"{where}: a level", ("step", "text"))
+                if "step" not in level or "text" not in level:
+                    self.fail(item, f"{where}: a level needs 'step' and 'text'")
+                step = self.text(level["step"], f"{where}: a level's 'step'")
+                if step not in steps:
+                    self.fail(level["step"], f"{where}: {step!r} is not a step of its scale ({', '.join(steps)})")
+                levels.append((step, self.text(level["text"], f"{where}: a level's 'text'")))
         return Question(
             key=key,
             text=text,
@@ -335,6 +365,7 @@ class _Reader:
             hint=self.optional_text(fields, "hint", where),
             label=self.optional_text(fields, "label", where),
             prepared_by=prepared_by,
+            levels=tuple(levels),
             line=node.start_mark.line + 1,
         )
 
@@ -373,6 +404,8 @@ class _Reader:
             questions = self.questions(
                 fields["questions"], where, allowed=(*QUESTION_FIELDS, "prepared_by"), prepared_by=prepared_by
             )
+            if "salary_criteria" in fields and self.flag(fields["salary_criteria"], f"{where}: 'salary_criteria'"):
+                questions = tuple(replace(q, salary_criteria=True) for q in questions)
             if not questions:
                 self.fail(fields["questions"], f"{where} has no questions")
             for q in questions:
@@ -527,6 +560,7 @@ def parse_template(text: str, name: str) -> Template:
         description=r.optional_text(fields, "description", "the template"),
         due_by=r.due_by(fields["due_by"]) if "due_by" in fields else "",
         manager_picks=r.flag(fields["manager_picks"], "'manager_picks'") if "manager_picks" in fields else False,
+        for_managers=r.flag(fields["for_managers"], "'for_managers'") if "for_managers" in fields else False,
         origin=name,
         origin_line=fields["key"].start_mark.line + 1,
     )
@@ -629,13 +663,21 @@ def offered_templates(birth_year: int | None, year: int) -> list[Template]:
     return out
 
 
-def season_template(default: str, birth_year: int | None, year: int) -> str:
+def season_template(default: str, birth_year: int | None, year: int, *, is_manager: bool = True) -> str:
     """The template of a person's season conversation: the senior conversation the year they turn 60 (004:
-    "det året medarbeideren fyller 60 år"), else the season's own. Without a birth year, always the season's."""
+    "det året medarbeideren fyller 60 år"), else the season's own. Without a birth year, always the season's.
+    A season of a conversation for managers (003's booklet) gives someone without reports the first yearly
+    conversation that is for everyone."""
     for tpl in templates().values():
         rule = tpl.offer.min_age_in_year if tpl.offer else None
         if rule is not None and birth_year is not None and _age_in(birth_year, year) == rule:
             return tpl.key
+    chosen = templates().get(default)
+    if chosen is not None and chosen.for_managers and not is_manager:
+        for_all = sorted(
+            k for k, t in templates().items() if t.cadence == "yearly" and not t.for_managers and t.offer is None
+        )
+        return for_all[0] if for_all else default
     return default
 
 

@@ -16,6 +16,13 @@ def open_season(repo: Repo, team_id: str) -> Season | None:
     ).first()
 
 
+def open_seasons_past(repo: Repo, today: date) -> list[Season]:
+    """Open seasons whose deadline is behind ``today``: their overdue conversations are told of once."""
+    return list(
+        repo.session.exec(select(Season).where(col(Season.status) == "open", col(Season.deadline) < today)).all()
+    )
+
+
 def season(repo: Repo, season_id: int) -> Season | None:
     return repo.session.get(Season, season_id)
 
@@ -114,6 +121,25 @@ def ensure_focus(repo: Repo, team_id: str, season_id: int, manager_id: int) -> T
     return row
 
 
+def standing_focus(repo: Repo, manager_id: int) -> TeamFocus | None:
+    """The focus a manager keeps current outside any season (000: the team's preparation, any time)."""
+    return repo.session.exec(
+        select(TeamFocus)
+        .where(col(TeamFocus.season_id).is_(None), col(TeamFocus.manager_id) == manager_id)
+        .order_by(col(TeamFocus.id))
+    ).first()
+
+
+def ensure_standing_focus(repo: Repo, team_id: str, manager_id: int) -> TeamFocus:
+    """A unique key cannot hold a NULL season, so the row is looked up first; one manager's two quick submits
+    may race, and the first row then wins for every reader (``standing_focus`` reads the oldest)."""
+    row = standing_focus(repo, manager_id)
+    if row is None:
+        row = TeamFocus(team_id=team_id, season_id=None, manager_id=manager_id)
+        repo.add(row)
+    return row
+
+
 def in_open_season(repo: Repo, pairing_ids: Sequence[int]) -> set[int]:
     """Pairs whose annual conversation of an open season is still to be held: their regular nudges wait."""
     if not pairing_ids:
@@ -125,7 +151,10 @@ def in_open_season(repo: Repo, pairing_ids: Sequence[int]) -> set[int]:
         .where(
             col(Season.status) == "open",
             col(SeasonPairing.pairing_id).in_(set(pairing_ids)),
-            sa.or_(col(Meeting.id).is_(None), col(Meeting.status).not_in(("held", "skipped"))),
+            sa.or_(
+                col(Meeting.id).is_(None),
+                sa.and_(col(Meeting.held_at).is_(None), col(Meeting.status) != "skipped"),
+            ),
         )
     ).all()
     return set(rows)

@@ -86,3 +86,24 @@ def after(bot: Harness, user: str, act: Any, *, what: str = "dm") -> dict[str, A
 
 def settle(bot: Harness, condition: Any, message: str = "condition not reached") -> None:
     assert bot.emulator.wait_for(condition), message
+
+
+def template_of(bot: Harness, user: str) -> str:
+    """The conversation a person's pair holds now."""
+    with bot.repo() as repo:
+        pairing = repo.active_pairing_of(bot.person(user).id or 0)
+        assert pairing is not None
+        return pairing.template
+
+
+def invite_from_nudge(bot: Harness, manager: str, day: str, *, about: str = "") -> None:
+    """The manager opens the invitation from the newest nudge (about a report, when given) and invites for
+    10:00 on ``day``; the invitation is sent."""
+    nudge = next(
+        m
+        for m in reversed(dm(bot, manager))
+        if "meeting_invite_open" in str(m.get("blocks")) and (not about or f"<@{about}>" in text_of(m))
+    )
+    modal = after(bot, manager, lambda: bot.d.click(manager, nudge, "meeting_invite_open"), what="view")
+    assert bot.d.view_submission(manager, modal, {"date": day, "time": "10:00"}).ok
+    bot.tick()

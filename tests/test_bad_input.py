@@ -40,7 +40,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "past": "har redan passerat",
         "unknown_command": "Jag känner inte till kommandot ”frobnicate”",
         "unknown_user": "Jag känner inte till @nobody",
-        "not_your_report": "Du kan bara se åtgärderna för dina egna medarbetare.",
+        "not_your_report": "Du kan bara se aktiviteterna för dina egna medarbetare.",
         "inactive": "<@UGONE> är inaktiverad i den här arbetsytan.",
         "unparseable": "Jag kunde inte läsa datumet ”en gang snart”",
     },

@@ -92,7 +92,7 @@ def test_translations_keep_the_placeholders_of_their_message(language: str) -> N
     [
         ("nb", "Ingen åpne tiltak. :white_check_mark:"),
         ("nn", "Ingen opne tiltak. :white_check_mark:"),
-        ("sv", "Inga öppna åtgärder. :white_check_mark:"),
+        ("sv", "Inga öppna aktiviteter. :white_check_mark:"),
         ("en", "No open actions. :white_check_mark:"),
     ],
 )
@@ -105,7 +105,7 @@ def test_translator_loads_each_language_and_translates_a_known_message(language:
     [
         ("nb", "1 åpent tiltak", "3 åpne tiltak"),
         ("nn", "1 ope tiltak", "3 opne tiltak"),
-        ("sv", "1 öppen åtgärd", "3 öppna åtgärder"),
+        ("sv", "1 öppen aktivitet", "3 öppna aktiviteter"),
         ("en", "1 open action", "3 open actions"),
     ],
 )
@@ -121,7 +121,7 @@ def test_plural_messages_choose_the_form_by_count(language: str, one: str, many:
         ("nb", "tirsdag 1. desember kl. 10:00", "tirsdag 15. desember 2026", "15. des. 2026"),
         ("nn", "tysdag 1. desember kl. 10:00", "tysdag 15. desember 2026", "15. des. 2026"),
         ("sv", "tisdag 1 december kl. 10:00", "tisdag 15 december 2026", "15 dec. 2026"),
-        ("en", "Tuesday, December 1 at 10:00", "Tuesday, December 15, 2026", "Dec 15, 2026"),
+        ("en", "Tuesday 1 December at 10:00", "Tuesday 15 December 2026", "15 Dec 2026"),
     ],
 )
 def test_meeting_times_and_due_dates_read_naturally_in_each_language(

@@ -18,7 +18,7 @@ from flows.org import ProblemKind
 from storage import seasons
 from storage.models import Meeting
 from tests.harness import Harness
-from tests.story import add_people, after, dm, last_dm, settle, text_of
+from tests.story import add_people, after, dm, last_dm, settle, template_of, text_of
 
 
 def _import(bot: Harness, tmp_path: Path, content: str) -> Any:
@@ -27,13 +27,6 @@ def _import(bot: Harness, tmp_path: Path, content: str) -> Any:
     assert bot.svc is not None
     client = WebClient(token="xoxb-emulator", base_url=bot.emulator.api_url)
     return import_org(bot.settings, bot.svc.engine, client, path, bot.clock.now(), language="nb")
-
-
-def _template_of(bot: Harness, user: str) -> str:
-    with bot.repo() as repo:
-        pairing = repo.active_pairing_of(bot.person(user).id or 0)
-        assert pairing is not None
-        return pairing.template
 
 
 def _shown(result: Any) -> str:
@@ -59,7 +52,7 @@ def test_the_org_file_names_each_pairs_conversation_and_an_unknown_one_is_refuse
 
     report = _import(bot, tmp_path, ORG)
     assert report.ok, report.problems
-    assert [_template_of(bot, u) for u in ("UKARI", "USVEN", "UJOHN", "UOLA")] == [
+    assert [template_of(bot, u) for u in ("UKARI", "USVEN", "UJOHN", "UOLA")] == [
         "frequent",
         "monthly",
         "rus",
@@ -70,7 +63,7 @@ def test_the_org_file_names_each_pairs_conversation_and_an_unknown_one_is_refuse
     assert (again.unchanged, again.updated, again.created) == (4, 0, 0)
     changed = _import(bot, tmp_path, ORG.replace("monthly,frequent", "monthly,annual-relational"))
     assert (changed.updated, changed.created, changed.moved) == (1, 0, 0)
-    assert _template_of(bot, "UKARI") == "annual-relational"
+    assert template_of(bot, "UKARI") == "annual-relational"
 
 
 def test_a_manager_chooses_the_conversation_by_its_title_and_the_next_invitation_asks_its_questions(
@@ -93,19 +86,19 @@ def test_a_manager_chooses_the_conversation_by_its_title_and_the_next_invitation
     for who, target in (("UKARI", "USVEN"), ("UOLA", "UKARI")):
         refused = _shown(bot.d.slash_command(who, f"template <@{target}|x>"))
         assert "dine egne medarbeidere" in refused
-    assert _template_of(bot, "USVEN") == "monthly" and _template_of(bot, "UKARI") == "frequent"
+    assert template_of(bot, "USVEN") == "monthly" and template_of(bot, "UKARI") == "frequent"
 
     # Per chooses the frequent conversation for Sven in the list.
     message = bot.emulator.ephemerals("UPER")[-1]
     frequent = next(o for o in select["options"] if o["text"]["text"] == "Hyppig utviklingssamtale")
     bot.d.block_action("UPER", "pair_template", source=message, selected_option=frequent)
-    settle(bot, lambda: _template_of(bot, "USVEN") == "frequent", "template not changed")
+    settle(bot, lambda: template_of(bot, "USVEN") == "frequent", "template not changed")
     posts = bot.emulator.response_url_posts
     settle(bot, lambda: any("Hyppig utviklingssamtale" in text_of(p) for p in posts()), "no answer")
 
     # Typing the title works too, in the manager's language; a made-up name is refused by name.
     typed = _shown(bot.d.slash_command("UPER", "template <@UJOHN|john> monthly"))
-    assert "Månedlig 1:1" in typed and _template_of(bot, "UJOHN") == "monthly"
+    assert "Månedlig 1:1" in typed and template_of(bot, "UJOHN") == "monthly"
     made_up = _shown(bot.d.slash_command("UPER", "template <@UJOHN|j> weekly-chat"))
     assert "finnes ingen samtale «weekly-chat»" in made_up
 
@@ -175,7 +168,7 @@ def test_the_regular_nudges_pause_while_the_season_conversation_is_due_and_resum
         assert member.meeting_id is not None, "the season's own nudge came in these weeks"
         meeting = repo.meeting(member.meeting_id)
         assert meeting is not None
-        meeting.status = "held"
+        meeting.status, meeting.held_at = "held", bot.clock.now()
         repo.add(meeting)
     for week in range(8, 11):
         bot.at(start + timedelta(weeks=week))

@@ -19,11 +19,11 @@ from sqlmodel import select
 from bot import people
 from bot.app import LISTENER_MODULES
 from bot.emulator.driver import SlackDriver
-from flows import actions, checkin, notes, reschedule, season
+from flows import actions, archive, checkin, notes, reschedule, season
 from flows.cadence import WorkingHours
 from flows.guard import Guard
 from flows.outbox import enqueue
-from flows.templates import template
+from flows.templates import option_keys, template
 from storage import seasons
 from storage.models import (
     Action,
@@ -113,7 +113,8 @@ def bot_person(bot: Harness, repo: Any, uid: str) -> Any:
 def kari_year(bot: Harness, kari: dict[str, Any]) -> dict[str, Any]:
     """Kari's 1:1 as in ``kari``, and more of her year: each of the two has written a private note for it and
     Per has answered his own preparation; the admin (a mal admin through MAL_ADMINS) has opened the annual
-    season, the rated Swedish RUS, for Per's team, and Per has invited Kari to her season conversation."""
+    season, the relational annual conversation (with a chosen answer), for Per's team, and Per has invited Kari
+    to her season conversation."""
     bot.overrides["mal_admins"] = "UADMIN"
     bot.restart()
     now = bot.clock.now()
@@ -130,7 +131,7 @@ def kari_year(bot: Harness, kari: dict[str, Any]) -> dict[str, Any]:
             repo,
             admin,
             admin_ids=("UADMIN",),
-            template_key="rus",
+            template_key="annual-relational",
             deadline=date(2027, 4, 30),
             selector=season.Selector(everyone=False, managers=("UPER",)),  # Mona's team is not in it
             now=now,
@@ -197,6 +198,9 @@ def snapshot(bot: Harness) -> dict[str, Any]:
                     m.place,
                     m.proposed_at,
                     m.calendar_sequence,
+                    m.employee_confirmed_at,
+                    m.manager_confirmed_at,
+                    m.held_at,
                 )
                 for m in s.exec(select(Meeting)).all()
             ),
@@ -327,9 +331,16 @@ class Row:
     slack_only: bool = False  # sent by Slack for a workspace, never by a person: only tried from elsewhere
     admin: Outcome = "none"  # an admin may open a season (counts only), never see or touch a pair's content
     setup: Callable[[World], None] | None = None  # what must hold before the row, whoever calls
+    # What Mona, who manages Ola, gets from a row about her own team (the team's focus): never Kari's content.
+    other_manager: Outcome = "none"
 
     def outcome(self, role: str) -> Outcome:
-        return {"employee": self.employee, "manager": self.manager, "admin": self.admin}.get(role, "none")
+        return {
+            "employee": self.employee,
+            "manager": self.manager,
+            "admin": self.admin,
+            "other_manager": self.other_manager,
+        }.get(role, "none")
 
 
 def page(n: int) -> str:
@@ -345,6 +356,16 @@ def season_over(w: World) -> None:
         assert isinstance(closed, Season)
 
 
+def kari_met(w: World) -> None:
+    """Kari's 1:1 took place yesterday (and nobody has said it was held yet)."""
+    with w.bot.repo() as repo:
+        meeting = repo.meeting(w.ids["meeting"])
+        assert meeting is not None
+        meeting.scheduled_at = w.bot.clock.now() - timedelta(days=1)
+        meeting.status, meeting.held_at = "invited", None  # the manager's earlier rows skipped it
+        repo.add(meeting)
+
+
 def kari_proposes(w: World) -> None:
     """Kari has asked for another time, so there is a proposal to answer (a fresh one before each row)."""
     with w.bot.repo() as repo:
@@ -357,9 +378,18 @@ def kari_proposes(w: World) -> None:
         assert not isinstance(proposed, checkin.Refused), proposed
 
 
+def plan_digest(w: World) -> str:
+    """The digest the plan's message carries: what the confirm button of the real message holds."""
+    with w.bot.repo() as repo:
+        plan = archive.plan_of(repo, w.ids["meeting"])
+        assert plan is not None
+        return plan.digest
+
+
 PREP_CHOOSE_PATTERN = re.compile(r"^prep_choose(:\d+)?$")  # one action_id per button of a row
 PREP_CHOOSE = f"action:{PREP_CHOOSE_PATTERN}"  # the key its listener registers under
-RATED = next(i for i, q in enumerate(template("rus").employee_prep) if q.kind == "rating")  # its buttons' index
+RATED = next(i for i, q in enumerate(template("annual-relational").employee_prep) if q.kind in ("rating", "choice"))
+RATED_VALUE = option_keys(template("annual-relational").employee_prep[RATED])[0]
 
 
 # Reading rows first, then the ones that change things, in an order where each still makes sense.
@@ -460,9 +490,10 @@ TABLE = [
     ),
     Row(
         "action:focus_open",
-        "open the team's focus of the season",
+        "open the team's focus (Per's of the season; Mona's own team's, outside any season)",
         lambda w: w.buttons("focus_open", "0"),
         manager="opens",
+        other_manager="opens",
     ),
     Row("event:message.im", "a DM to the bot", lambda w: w.driver.message_im(w.uid, "Mitt svar")),
     Row("event:app_home_opened", "App Home", lambda w: w.driver.app_home_opened(w.uid), employee="sees"),
@@ -590,6 +621,13 @@ TABLE = [
     Row("command:/mal", "/mal calendar", lambda w: w.driver.slash_command(w.uid, "calendar")),
     Row("command:/mal", "/mal calendar reset", lambda w: w.driver.slash_command(w.uid, "calendar reset")),
     Row(
+        "action:plan_confirm",
+        "confirm the agreed plan of Kari's 1:1 (the plan as it stands, with the action agreed in it)",
+        lambda w: w.buttons("plan_confirm", f"{w.ids['meeting']}:{plan_digest(w)}"),
+        "acts",
+        "acts",
+    ),
+    Row(
         "action:action_done",
         "Done with Kari's action id",
         lambda w: w.buttons("action_done", str(w.ids["action"])),
@@ -598,8 +636,8 @@ TABLE = [
     ),
     Row(
         PREP_CHOOSE,
-        "rate the first criterion of Kari's season preparation",
-        lambda w: w.buttons(f"prep_choose:{RATED}", f"{w.ids['season_meeting']}:{RATED}:good"),
+        "answer the first chosen question of Kari's season preparation",
+        lambda w: w.buttons(f"prep_choose:{RATED}", f"{w.ids['season_meeting']}:{RATED}:{RATED_VALUE}"),
         employee="acts",
     ),
     Row(
@@ -617,9 +655,10 @@ TABLE = [
     ),
     Row(
         "view:focus_submit",
-        "share the team's focus of the season",
+        "share the team's focus (Per's of the season; Mona's own team's, outside any season)",
         lambda w: w.submit("focus_submit", {"focus_areas": "Nytt fokus"}),
         manager="acts",
+        other_manager="acts",
     ),
     Row(
         "view:meeting_skip_submit",
@@ -633,6 +672,15 @@ TABLE = [
         lambda w: w.submit("season_open_submit", {"template": "annual", "deadline": "2027-05-31", "who": "everyone"}),
         admin="acts",
         setup=season_over,
+    ),
+    # Last: it moves Kari's 1:1 into the past, so that it can be said to have been held.
+    Row(
+        "action:meeting_held",
+        "mark Kari's 1:1 as held, after it took place",
+        lambda w: w.buttons("meeting_held", str(w.ids["meeting"])),
+        "acts",
+        "acts",
+        setup=kari_met,
     ),
 ]
 
@@ -686,6 +734,8 @@ def test_content_is_for_the_employee_and_the_nearest_manager_only() -> None:
             if role == "admin" and (row.listener == "view:season_open_submit" or "birthyear" in row.what):
                 assert row.outcome(role) == "acts", row.what  # opening a season (counts only), a birth year
                 continue
+            if role == "other_manager" and "view:focus" in row.listener.replace("action:focus", "view:focus"):
+                continue  # Mona's own team's focus: nothing of Kari's
             assert role in NEAREST or row.outcome(role) == "none", (row.what, role)
             assert row.outcome(role) != "leaks", (row.what, role)
 
@@ -1081,3 +1131,30 @@ def test_the_calendar_feed_holds_each_callers_own_1_1s_and_none_of_the_content(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(old, timeout=10)
     assert refused.value.code == 404
+
+
+def test_the_confirmed_plan_goes_to_the_pair_and_the_archive_only(
+    bot: Harness, kari: dict[str, Any], tmp_path: Any
+) -> None:
+    """Kari and Per confirm the plan of her 1:1: the PDF goes to the archive folder, never into Slack, and nobody
+    else is told or shown anything of it."""
+    folder = tmp_path / "arkiv"
+    folder.mkdir()
+    bot.overrides["mal_archive_dir"] = str(folder)
+    bot.restart()
+    seen_before = {uid: everything_seen_by(bot, uid) for uid in INTRUDERS if uid != "other-workspace"}
+    with bot.repo() as repo:
+        digest = plan_digest(World(bot, bot.d, "UKARI", {"meeting": kari["meeting_id"]}, {}))
+        for uid in ("UKARI", "UPER"):
+            done = archive.confirm(
+                repo, bot_person(bot, repo, uid), kari["meeting_id"], digest, bot.clock.now(), WorkingHours(), "nb"
+            )
+            assert isinstance(done, archive.Confirmed), done
+            enqueue(repo, list(done.planned), bot.clock.now())
+    bot.tick()
+    (pdf,) = folder.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert ".pdf" not in str(bot.emulator.files())  # not shared in Slack, with anyone
+    for uid, before in seen_before.items():
+        after_all = everything_seen_by(bot, uid)
+        assert SECRET_ACTION not in after_all and after_all == before, uid

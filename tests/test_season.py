@@ -112,7 +112,7 @@ def test_a_season_with_a_deadline_spreads_invitations_over_the_remaining_weeks_a
 
     # The weeks pass; every nudge is recorded with the moment it arrived.
     arrived: dict[str, list[datetime]] = defaultdict(list)
-    invited = False
+    invited = marked = False
     seen: set[str] = set()
     day = date(2027, 1, 11)
     while day <= date(2027, 5, 3):
@@ -129,6 +129,11 @@ def test_a_season_with_a_deadline_spreads_invitations_over_the_remaining_weeks_a
             if not invited and arrived["UPER"]:
                 invited = True
                 invite_first_report(bot, day)
+            held = next((m for m in dm(bot, "UPER") if "meeting_held" in json.dumps(m)), None)
+            if held is not None and not marked:  # after the conversation Per says it was held
+                marked = True
+                bot.d.click("UPER", held, "meeting_held")
+                settle(bot, lambda: "Registrert som holdt" in str(bot.emulator.ephemerals("UPER")))
         if day == date(2027, 2, 15):
             counts = admin_view(bot)
             assert "1 planned" in counts or "1 held" in counts
@@ -148,6 +153,24 @@ def test_a_season_with_a_deadline_spreads_invitations_over_the_remaining_weeks_a
         m.astimezone(OSLO).date() for ms in arrived.values() for m in ms
     )
     assert arrived["UPER"][0] != arrived["UMONA"][0]  # the managers do not all start the same day
+
+    # After the deadline each manager hears once which conversations were not held, and Hanne how it ended.
+    def told(user: str, words: str) -> list[dict[str, Any]]:
+        return [m for m in dm(bot, user) if words in text_of(m)]
+
+    per_late = told("UPER", "Fristen for medarbeidersamtalene, fredag 30. april 2027, er ute, og 5 av dine")
+    assert len(per_late) == 1 and len(told("UMONA", "og 3 av dine samtaler er ikke holdt")) == 1
+    (ended,) = told(ADMIN, ":checkered_flag: The deadline of the annual conversations,")
+    assert "9 conversations in all: 1 held · 0 planned · 0 not started · 8 overdue" in text_of(ended)
+    bot.at(bot.clock.now() + timedelta(days=1))
+    assert len(told("UPER", "er ute, og 5 av dine")) == 1  # once
+
+    # A late date can still be booked from it.
+    late = after(bot, "UPER", lambda: bot.d.click("UPER", per_late[0], "season_invite_open"), what="view")
+    assert "for nær eller ute" in json.dumps(late, ensure_ascii=False)
+    assert late["title"]["text"] == "Årlig medarbeidersamtale"
+    booked = bot.d.view_submission("UPER", late, {"date": "2027-05-18", "time": "10:00"})
+    assert booked.ok and not (booked.json or {}).get("errors")
 
     # After the deadline: one held, the rest overdue; per unit, people without a unit under "No unit".
     counts = admin_view(bot)
@@ -191,6 +214,9 @@ def invite_first_report(bot: Harness, today: date) -> None:
     invitation = last_dm(bot, employee)
     text = text_of(invitation)
     assert text.startswith("Invitasjon til medarbeidersamtale med Per Leder")
+    assert "inviterer deg til samtale: *Årlig medarbeidersamtale*" in text and "Sett av 1–1½ time" in text
+    form = after(bot, employee, lambda: bot.d.click(employee, invitation, "prep_form_open"), what="view")
+    assert form["title"]["text"] == "Årlig medarbeidersamtale"  # the season's form is titled as the annual one
     assert FOCUS in text and GOALS in text
     assert text.index(FOCUS) < text.index("Hva er det spesielt viktig for deg at vi får snakket om i samtalen?")
     # The report starts preparing; what they write is theirs and Per's, never the admin's.
@@ -224,10 +250,14 @@ def test_only_admins_see_or_open_the_season(bot: Harness, tmp_path: Path) -> Non
     assert result.json["response_action"] == "errors"
     with bot.repo() as repo:
         assert repo.session.exec(select(Season)).all() == []
-    # No season yet: Hanne is told how to open one; /mal focus tells Per there is none.
+    # No season yet: Hanne is told how to open one; the team's focus is Per's to share any time (000), and
+    # Hanne, who leads nobody, is told there is no team to share it with.
     assert "/mal season open" in text_of({"blocks": bot.d.slash_command(ADMIN, "season").json["blocks"]})
-    focus = bot.d.slash_command("UPER", "focus")
-    assert text_of({"blocks": focus.json["blocks"]}).strip() == notice("no_season", translator("nb"))
+    opened = after(bot, "UPER", lambda: bot.d.slash_command("UPER", "focus"), what="view")
+    assert opened["callback_id"] == "focus_submit"
+    focus = bot.d.slash_command(ADMIN, "focus")
+    assert bot.svc is not None
+    assert text_of({"blocks": focus.json["blocks"]}).strip() == notice("no_reports", bot.svc.t(bot.person(ADMIN)))
 
 
 def test_help_lists_the_season_and_focus_commands(bot: Harness) -> None:
@@ -301,3 +331,40 @@ def test_a_report_hired_after_the_season_opened_joins_it_with_the_next_import(bo
     assert datetime(2027, 2, 15, tzinfo=UTC) <= member.nudge_at <= datetime(2027, 4, 16, 23, 59, tzinfo=UTC)
     bot.at(member.nudge_at + timedelta(hours=1))
     assert any("Siri" in text_of(m) for m in season_nudges(bot, "UPER"))
+
+
+def test_a_conversation_counts_as_held_when_said_so_and_a_closed_seasons_button_says_it_is_closed(
+    bot: Harness, tmp_path: Path
+) -> None:
+    """Mona's first report's conversation passes its date: still planned, not held, until Mona marks it held.
+    Her next nudge's button, after Hanne has closed the season, says the season is closed."""
+    with_admin(bot)
+    bot.clock.set(datetime(2027, 1, 11, 8, 0, tzinfo=UTC))
+    org(bot, tmp_path)
+    modal = after(bot, ADMIN, lambda: bot.d.slash_command(ADMIN, "season open"), what="view")
+    values = {"template": "annual", "deadline": "2027-04-30", "who": "chosen", "units": ["Drift"]}
+    assert bot.d.view_submission(ADMIN, modal, values).ok
+    bot.at(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    opening = next(m for m in dm(bot, "UMONA") if "focus_open" in json.dumps(m))
+    day = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+    while len(season_nudges(bot, "UMONA")) < 2:
+        day += timedelta(hours=6)
+        bot.at(day)
+    first, second = season_nudges(bot, "UMONA")[:2]
+    assert min(float(first["ts"]), float(second["ts"])) > float(opening["ts"])  # the focus request came first
+    invite = after(bot, "UMONA", lambda: bot.d.click("UMONA", first, "season_invite_open"), what="view")
+    assert invite["title"]["text"] == "Årlig medarbeidersamtale"
+    when = (day + timedelta(days=8)).date()
+    while when.weekday() >= 5 or is_holiday(when, "NO"):
+        when += timedelta(days=1)
+    assert bot.d.view_submission("UMONA", invite, {"date": when.isoformat(), "time": "10:00"}).ok
+    bot.at(datetime.combine(when, datetime.min.time(), tzinfo=UTC) + timedelta(hours=14))
+    assert "1 planned" in admin_view(bot) and "1 held" not in admin_view(bot)  # its date passing is not enough
+    held = next(m for m in dm(bot, "UMONA") if "meeting_held" in json.dumps(m))
+    bot.d.click("UMONA", held, "meeting_held")
+    settle(bot, lambda: "1 held" in admin_view(bot), "marking it held did not count")
+
+    closed = bot.d.slash_command(ADMIN, "season close")
+    assert "closed" in text_of({"blocks": closed.json["blocks"]})
+    bot.d.click("UMONA", second, "season_invite_open")
+    settle(bot, lambda: any("avsluttet" in text_of(e) for e in bot.emulator.ephemerals("UMONA")))

@@ -14,7 +14,7 @@ from bot.views import actions as action_views
 from bot.views import calendar as calendar_views
 from bot.views import checkin as views
 from bot.views.notices import notice
-from flows import actions, checkin, evaluations, notes, reschedule
+from flows import actions, archive, checkin, evaluations, notes, reschedule
 from flows.access import meeting_role
 from flows.outbox import enqueue
 from flows.templates import template
@@ -33,6 +33,7 @@ def register(app: App) -> None:
     app.action("note_open")(on_note_open)
     app.action("agree_open")(on_agree_open)
     app.action("evaluate_open")(on_evaluate_open)
+    app.action("meeting_held")(on_held)
     app.view("meeting_invite_submit")(on_invite_submit)
     app.view("meeting_skip_submit")(on_skip_submit)
     app.view("prep_form_submit")(on_prep_form_submit)
@@ -212,7 +213,8 @@ def on_skip_submit(
 
 def render_reply(reply: checkin.Reply, c: Caller) -> tuple[list[dict[str, Any]], str]:
     if isinstance(reply, checkin.Prompt):
-        return views.prompt(reply, c.t, c.svc.settings.mal_care_text), c.t._(reply.question.text)
+        s = c.svc.settings
+        return views.prompt(reply, c.t, s.mal_care_text, s.mal_salary_criteria_url), c.t._(reply.question.text)
     if isinstance(reply, checkin.Summary):
         meeting = c.repo.meeting(reply.meeting_id)
         tpl = template(meeting.template) if meeting is not None else None
@@ -244,7 +246,9 @@ def on_prep_form_open(
         if ctx.meeting.status != "invited":
             _refuse(c, respond, "closed")
             return
-        form = views.prep_form(ctx, checkin.answers_of(c.repo, ctx.meeting.id), c.t, c.svc.settings.mal_care_text)
+        s = c.svc.settings
+        answers = checkin.answers_of(c.repo, ctx.meeting.id)
+        form = views.prep_form(ctx, answers, c.t, s.mal_care_text, s.mal_salary_criteria_url)
         client.views_open(trigger_id=body["trigger_id"], view=form)
 
 
@@ -377,9 +381,29 @@ def on_agree_submit(
                 c.repo.session.rollback()
                 ack(response_action="errors", errors={f"what_{n}": notice(added.reason, c.t)})
                 return
+        assert ctx.meeting.id is not None
+        # Both are asked to confirm the plan as it now stands: the seeds' signature, before it is archived.
+        now = c.svc.clock.now()
+        enqueue(c.repo, archive.ask_to_confirm(c.repo, ctx.meeting.id, now, c.svc.hours), now)
+        c.commit()
         ack()
         blocks = action_views.added(len(rows), c.t)
     _dm(client, c, blocks, c.t._("Agreed actions recorded"))
+    c.svc.kick()
+
+
+def on_held(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """One of the two says the conversation was held: it counts as held from now (a season's count)."""
+    ack()
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        result = checkin.held(c.repo, c.person, _meeting_id(action), c.svc.clock.now())
+        if isinstance(result, checkin.Refused):
+            _refuse(c, respond, result.reason)
+            return
+        c.commit()
+        respond(text=c.t._(":white_check_mark: Marked as held."), response_type="ephemeral", replace_original=False)
 
 
 def on_evaluate_open(
@@ -462,7 +486,8 @@ def on_manager_prep_open(
         if isinstance(prep, checkin.Refused):
             _refuse(c, respond, prep.reason)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.manager_prep_modal(prep, c.t))
+        url = c.svc.settings.mal_salary_criteria_url
+        client.views_open(trigger_id=body["trigger_id"], view=views.manager_prep_modal(prep, c.t, url))
 
 
 def on_manager_prep_submit(
@@ -493,16 +518,24 @@ def on_note_open(
             _refuse(c, respond, own.reason)
             return
         assert own.ctx.meeting.id is not None
-        client.views_open(trigger_id=body["trigger_id"], view=views.notes_modal(own.ctx.meeting.id, own.text, c.t))
+        view = views.notes_modal(own.ctx.meeting.id, own.text, c.t, own.form, own.reflections)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def on_note_submit(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
-    text = ((view["state"]["values"].get("note") or {}).get("note") or {}).get("value") or ""
+    values = view["state"]["values"]
+    text = ((values.get("note") or {}).get("note") or {}).get("value") or ""
+    reflections = {
+        block[len("reflect_") :]: (v.get("reflect") or {}).get("value") or ""
+        for block, v in values.items()
+        if block.startswith("reflect_")
+    }
     with caller(context, client, team_of(body), user_of(body)) as c:
-        result = notes.save_notes(c.repo, c.person, int(meta.get("meeting_id", 0)), text, c.svc.clock.now())
+        meeting_id = int(meta.get("meeting_id", 0))
+        result = notes.save_notes(c.repo, c.person, meeting_id, text, c.svc.clock.now(), reflections)
         if isinstance(result, checkin.Refused):
             ack(response_action="errors", errors={"note": notice(result.reason, c.t)})
             return

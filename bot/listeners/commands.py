@@ -78,7 +78,7 @@ def _note(ack: Ack, cmd: commands.Command, command: dict[str, Any], context: Bol
             return
         ack()
         assert own.ctx.meeting.id is not None
-        view = checkin_views.notes_modal(own.ctx.meeting.id, own.text, c.t)
+        view = checkin_views.notes_modal(own.ctx.meeting.id, own.text, c.t, own.form, own.reflections)
     client.views_open(trigger_id=command["trigger_id"], view=view)
 
 

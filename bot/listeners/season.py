@@ -15,6 +15,7 @@ from bot.views.notices import notice
 from flows import checkin, commands, evaluations, season
 from flows.access import meeting_role
 from flows.outbox import enqueue
+from flows.templates import conversation_title
 from storage import seasons
 
 
@@ -45,10 +46,10 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         if cmd.name == "focus":
             found = season.current_focus(c.repo, c.person)
             current = season.season_of_manager(c.repo, c.person)
-            if isinstance(found, season.Refused) or current is None or current.id is None:
-                blocks = _say(notice("no_season", c.t))
+            if isinstance(found, season.Refused):
+                blocks = _say(notice(found.reason, c.t))
             else:
-                modal, blocks = views.focus_modal(found, c.t, current.id), []
+                modal, blocks = views.focus_modal(found, c.t, current.id if current else None), []
         elif not season.is_admin(c.person, _admins(c)):
             blocks = _say(notice("not_admin", c.t))
         elif cmd.text == "open":
@@ -138,10 +139,10 @@ def on_focus_open(
     with caller(context, client, team_of(body), user_of(body)) as c:
         found = season.current_focus(c.repo, c.person)
         current = season.season_of_manager(c.repo, c.person)
-        if isinstance(found, season.Refused) or current is None or current.id is None:
-            respond(text=notice("no_season", c.t), response_type="ephemeral", replace_original=False)
+        if isinstance(found, season.Refused):
+            respond(text=notice(found.reason, c.t), response_type="ephemeral", replace_original=False)
             return
-        modal = views.focus_modal(found, c.t, current.id)
+        modal = views.focus_modal(found, c.t, current.id if current else None)
     client.views_open(trigger_id=body["trigger_id"], view=modal)
 
 
@@ -181,10 +182,18 @@ def on_invite_open(
             respond(text=notice("not_yours", c.t), response_type="ephemeral", replace_original=False)
             return
         window = season.invite_window(c.repo, ctx.meeting, c.svc.today(c.person))
+        if season.is_closed(c.repo, ctx.meeting):
+            respond(text=notice("season_closed", c.t), response_type="ephemeral", replace_original=False)
+            return
         if ctx.meeting.status in ("held", "skipped") or window is None:
             respond(text=notice("closed", c.t), response_type="ephemeral", replace_original=False)
             return
         modal = checkin_views.invite_modal(
-            ctx, c.t, origin, initial_day=window.suggested, lead=views.invite_lead(window, c.t)
+            ctx,
+            c.t,
+            origin,
+            initial_day=window.suggested,
+            lead=views.invite_lead(window, c.t),
+            title=conversation_title(ctx.meeting.template, c.t._),
         )
     client.views_open(trigger_id=body["trigger_id"], view=modal)

@@ -10,6 +10,7 @@ from bot.views.blocks import (
     Block,
     actions,
     button,
+    clip,
     context,
     divider,
     escape,
@@ -26,8 +27,16 @@ from flows.actions import ActionItem
 from flows.checkin import Answer, MeetingContext, Paused, Prompt, Summary, questions
 from flows.evaluations import Other
 from flows.i18n import Translator
-from flows.notes import ManagerPrep
-from flows.templates import Question, Template, option_keys, option_label, question_menu, template
+from flows.notes import ManagerPrep, Theme
+from flows.templates import (
+    Question,
+    Template,
+    conversation_title,
+    option_keys,
+    option_label,
+    question_menu,
+    template,
+)
 
 
 def _q(q: Question, t: Translator) -> str:
@@ -47,6 +56,17 @@ def care(q: Question, t: Translator, override: str | None = None) -> str:
     if not q.sensitive:
         return ""
     return override.strip() if override and override.strip() else t._(q.care_text)
+
+
+def criteria(q: Question, t: Translator, url: str | None = None) -> list[str]:
+    """A rated criterion's key (003's "kriterienyckel"): what each level can look like, and where the salary
+    criteria it is rated by are, when the organisation has said so."""
+    lines = [
+        f"{n}. *{escape(t._(s.text))}*: {escape(t._(text))}" for n, (s, text) in enumerate(q.level_descriptions(), 1)
+    ]
+    if q.salary_criteria and url:
+        lines.append(t._("Rate with the salary criteria: <{url}|the salary criteria>", url=url))
+    return lines
 
 
 def answer_text(q: Question, a: Answer, t: Translator) -> str:
@@ -129,14 +149,20 @@ def invite_modal(
     initial_day: date | None = None,
     lead: list[Block] | None = None,
     picked: list[str] | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is;
     ``picked`` are the questions chosen last time, for a template whose manager chooses them."""
     assert ctx.meeting.window_start is not None
     start = initial_day or ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz))).date()
     menu = [option(t._(q.text) if not q.core else "★ " + t._(q.text), q.key) for q in question_menu()]
+    heading = (
+        t._("{conversation} with <@{user}>", conversation=title, user=ctx.employee.slack_user_id)
+        if title
+        else t._("1:1 with <@{user}>", user=ctx.employee.slack_user_id)
+    )
     blocks: list[Block] = [
-        section(t._("1:1 with <@{user}>", user=ctx.employee.slack_user_id)),
+        section(heading),
         *(lead or []),
         input_block(
             "date", t._("Date"), {"type": "datepicker", "action_id": "date", "initial_date": start.isoformat()}
@@ -165,7 +191,7 @@ def invite_modal(
     ]
     return modal(
         "meeting_invite_submit",
-        t._("Invite to 1:1"),
+        clip(title, 24) if title else t._("Invite to 1:1"),
         blocks,
         submit=t._("Send"),
         close=t._("Cancel"),
@@ -262,13 +288,32 @@ def invitation(
     mid = str(ctx.meeting.id)
     qs = questions(ctx.meeting)
     lines = [f"{n}. {_q(q, t)}" + (" :lock:" if q.sensitive else "") for n, q in enumerate(qs, 1)]
+    if ctx.meeting.season_id is not None:  # the season's conversation is the annual one, of 1–1½ hours
+        title = conversation_title(ctx.meeting.template, t._)
+        opening = [
+            header(clip(title, 150)),
+            section(
+                t._(
+                    "<@{user}> invites you to a conversation: *{conversation}*.",
+                    user=ctx.manager.slack_user_id,
+                    conversation=title,
+                )
+                + "\n"
+                + _when_where(ctx, t, ctx.employee.tz)
+            ),
+            context(t._("Set aside 1–1½ hours for the conversation.")),
+        ]
+    else:
+        opening = [
+            header(t._("Invitation to your 1:1")),
+            section(
+                t._("<@{user}> invites you to a 1:1.", user=ctx.manager.slack_user_id)
+                + "\n"
+                + _when_where(ctx, t, ctx.employee.tz)
+            ),
+        ]
     blocks: list[Block] = [
-        header(t._("Invitation to your 1:1")),
-        section(
-            t._("<@{user}> invites you to a 1:1.", user=ctx.manager.slack_user_id)
-            + "\n"
-            + _when_where(ctx, t, ctx.employee.tz)
-        ),
+        *opening,
         *(focus or []),
         *agenda(template(ctx.meeting.template), t),
     ]
@@ -294,7 +339,7 @@ def invitation(
     return blocks[:50]
 
 
-def prompt(p: Prompt, t: Translator, care_override: str | None = None) -> list[Block]:
+def prompt(p: Prompt, t: Translator, care_override: str | None = None, criteria_url: str | None = None) -> list[Block]:
     q = p.question
     blocks: list[Block] = [
         context(t._("Question {n} of {total}", n=p.index + 1, total=p.total)),
@@ -302,6 +347,8 @@ def prompt(p: Prompt, t: Translator, care_override: str | None = None) -> list[B
     ]
     if q.hint:
         blocks.append(context(escape(t._(q.hint))))
+    if key := criteria(q, t, criteria_url):
+        blocks.append(context("\n".join(key)))
     care_text = care(q, t, care_override)
     if care_text:
         blocks.append(context(":lock: " + escape(care_text)))
@@ -391,11 +438,16 @@ def paused(p: Paused, t: Translator) -> list[Block]:
 
 
 def _question_inputs(
-    q: Question, before: Answer | None, t: Translator, care_override: str | None = None
+    q: Question, before: Answer | None, t: Translator, care_override: str | None = None, criteria_url: str | None = None
 ) -> list[Block]:
     """One question in a modal: a text field, or the steps (select) or choices (radio) and a reason field."""
     label = _q(q, t)
     hint = care(q, t, care_override) or (t._(q.hint) if q.hint else None)
+    if key := criteria(q, t, criteria_url):  # a hint is plain text: the key without its markup, the link as address
+        plain_key = "\n".join(line.replace("*", "") for line in key[: len(q.level_descriptions())])
+        if q.salary_criteria and criteria_url:
+            plain_key += "\n" + t._("The salary criteria: {url}", url=criteria_url)
+        hint = "\n".join(h for h in (hint, plain_key) if h)[:2000]
     if q.kind == "text":
         return [
             input_block(
@@ -444,14 +496,20 @@ def form_values(values: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]
 
 
 def prep_form(
-    ctx: MeetingContext, answers: dict[str, Answer], t: Translator, care_override: str | None = None
+    ctx: MeetingContext,
+    answers: dict[str, Answer],
+    t: Translator,
+    care_override: str | None = None,
+    criteria_url: str | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     for q in questions(ctx.meeting):
-        blocks += _question_inputs(q, answers.get(q.key), t, care_override)
+        blocks += _question_inputs(q, answers.get(q.key), t, care_override, criteria_url)
     return modal(
         "prep_form_submit",
-        t._("Prepare for the 1:1"),
+        clip(conversation_title(ctx.meeting.template, t._), 24)
+        if ctx.meeting.season_id
+        else t._("Prepare for the 1:1"),
         blocks,
         submit=t._("Save"),
         close=t._("Cancel"),
@@ -488,10 +546,10 @@ def manager_prep(prep: ManagerPrep, t: Translator) -> list[Block]:
     return blocks[:50]
 
 
-def manager_prep_modal(prep: ManagerPrep, t: Translator) -> dict[str, Any]:
+def manager_prep_modal(prep: ManagerPrep, t: Translator, criteria_url: str | None = None) -> dict[str, Any]:
     blocks: list[Block] = [context(t._("Only you see these answers."))]
     for q, before in prep.items:
-        blocks += _question_inputs(q, before, t)
+        blocks += _question_inputs(q, before, t, criteria_url=criteria_url)
     return modal(
         "manager_prep_submit",
         t._("Your own preparation"),
@@ -502,12 +560,33 @@ def manager_prep_modal(prep: ManagerPrep, t: Translator) -> dict[str, Any]:
     )
 
 
-def notes_modal(meeting_id: int, text: str, t: Translator) -> dict[str, Any]:
+def notes_modal(
+    meeting_id: int,
+    text: str,
+    t: Translator,
+    form: tuple[Theme, ...] = (),
+    reflections: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The author's own notes, and 000's note form for their role as optional reflection prompts: a field per
+    theme, its questions as the hint."""
+    own = reflections or {}
+    themes = [
+        input_block(
+            f"reflect_{theme.key}",
+            t._(theme.title),
+            text_input("reflect", multiline=True, initial=own.get(theme.key) or None, max_length=3000),
+            optional=True,
+            hint="\n".join("• " + t._(q) for q in theme.questions)[:2000],
+        )
+        for theme in form
+    ]
     return modal(
         "note_submit",
         t._("My private notes"),
         [
             context(t._("Only you see these notes: not the other party, not an administrator.")),
+            *([context(t._("Questions to reflect on, if you like. Leave any of them empty."))] if themes else []),
+            *themes,
             input_block(
                 "note", t._("Notes"), text_input("note", multiline=True, initial=text, max_length=3000), optional=True
             ),
@@ -610,6 +689,7 @@ def followup(
             f"followup:{mid}",
             button(t._("Record agreed actions"), "agree_open", mid),
             button(t._("Evaluate the conversation"), "evaluate_open", mid),
+            button(t._("Mark as held"), "meeting_held", mid),
         ),
     ]
     if missed_brief is not None:

@@ -25,6 +25,9 @@ REASONS = {
     "birthyear_usage": N_(
         "Write it like this: `/mal birthyear @person 1966` (admins; `-` removes it). Nobody is ever asked for it."
     ),
+    "for_managers": N_(
+        "That conversation is the manager's booklet: it is held with someone who has reports of their own."
+    ),
     "template_usage": N_("Write it like this: `/mal template @person`, then choose the conversation."),
     "not_a_template": N_("There is no conversation “{arg}”. Choose one from the list: `/mal template @person`."),
     "away_usage": N_("Write it like this: `/mal away 2026-12-24`"),
@@ -36,6 +39,7 @@ REASONS = {
     "no_pairing": N_("You have no manager or reports in mal yet. An admin imports who reports to whom."),
     "already_evaluated": N_("You have already evaluated this conversation. Thank you!"),
     "inactive_user": N_("{arg} is deactivated in this workspace."),
+    "plan_changed": N_("The plan has changed since this message. Confirm the newest plan I sent you."),
     # moving a 1:1 and the calendar
     "not_invited": N_("That 1:1 has no time yet. Send the invitation first."),
     "same_time": N_("That is the time the 1:1 already has. Choose another time."),
@@ -44,11 +48,14 @@ REASONS = {
     # the annual season
     "not_admin": N_("Only an admin of mal can do that. Admins see participation counts, never content."),
     "no_season": N_("No annual season is open for you right now."),
+    "no_reports": N_("You have no reports in mal, so there is no team to share a focus with."),
     "season_already_open": N_("A season with another deadline is already open. Close it first: `/mal season close`."),
     "deadline_too_soon": N_("The deadline must be at least three weeks from today."),
     "unknown_template": N_("That conversation cannot be used for a season."),
     "season_too_soon": N_("Invite at least 7 days ahead, so there is time to prepare. Choose a later date."),
     "season_after_deadline": N_("That is after the season's deadline. Choose a date on or before the deadline."),
+    "season_closed": N_("The annual season is closed. The conversation can still be held as a regular one."),
+    "not_held_yet": N_("That conversation has not taken place yet."),
     "season_usage": N_("Write it like this: `/mal season`, `/mal season open` or `/mal season close`"),
     "season_who": N_("Choose at least one unit or manager, or choose everyone."),
 }

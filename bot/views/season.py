@@ -23,7 +23,7 @@ from flows.evaluations import Tally
 from flows.i18n import Translator
 from flows.season import MAX_FOCUS, NO_UNIT, Counts, FocusText, InviteWindow, Participation
 from flows.templates import Template
-from storage.models import Season
+from storage.models import Person, Season
 
 EVERYONE = "everyone"
 CHOSEN = "chosen"
@@ -213,7 +213,62 @@ def season_nudge(ctx: MeetingContext, season: Season, t: Translator) -> list[Blo
     ]
 
 
+def overdue(late: list[tuple[Person, int]], season: Season, t: Translator) -> list[Block]:
+    """Once, after the deadline: the manager's conversations not held, each with its invite button; a late
+    date can still be booked."""
+    blocks: list[Block] = [
+        section(
+            t.ngettext(
+                ":warning: The deadline for the annual conversations, {deadline}, has passed, and {n} of yours has "
+                "not been held.",
+                ":warning: The deadline for the annual conversations, {deadline}, has passed, and {n} of yours have "
+                "not been held.",
+                len(late),
+                deadline=t.day(season.deadline),
+            )
+        ),
+        context(
+            t._(
+                "A late date can still be booked. A conversation that was held counts when it is marked held, or "
+                "when its agreed actions or its evaluation are recorded."
+            )
+        ),
+    ]
+    for person, meeting_id in late[:20]:
+        blocks.append(
+            section(
+                f"<@{person.slack_user_id}>",
+                accessory=button(t._("Send invitation"), "season_invite_open", str(meeting_id)),
+            )
+        )
+    return blocks
+
+
+def ended(p: Participation, t: Translator) -> list[Block]:
+    """Once, to the admin who opened the season, after its deadline: how it went, in counts."""
+    return [
+        section(
+            t._(
+                ":checkered_flag: The deadline of the annual conversations, {deadline}, has passed.",
+                deadline=t.day(p.season.deadline),
+            )
+        ),
+        *participation(p, t),
+    ]
+
+
 def invite_lead(window: InviteWindow, t: Translator) -> list[Block]:
+    if window.late:
+        return [
+            context(
+                t._(
+                    "The annual conversation: 1–1½ hours. The deadline, {deadline}, is too close or has passed: "
+                    "book the first day you can, from {earliest}.",
+                    earliest=t.day(window.earliest),
+                    deadline=t.day(window.deadline),
+                )
+            )
+        ]
     return [
         context(
             t._(
@@ -225,10 +280,14 @@ def invite_lead(window: InviteWindow, t: Translator) -> list[Block]:
     ]
 
 
-def focus_modal(current: FocusText, t: Translator, season_id: int) -> dict[str, Any]:
+def focus_modal(current: FocusText, t: Translator, season_id: int | None) -> dict[str, Any]:
     """Labels as 000 words the team preparation: focus areas, chosen goals and priorities, challenges."""
     blocks: list[Block] = [
-        section(t._("Shared with each of your reports, and shown in every invitation to this season's conversations.")),
+        section(
+            t._("Shared with each of your reports, and shown in every invitation to this season's conversations.")
+            if season_id is not None
+            else t._("Shared with each of your reports, and shown in your next invitations to them.")
+        ),
         input_block(
             "focus_areas",
             t._("Our focus areas for the period ahead are:"),
