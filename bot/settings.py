@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     # Shown as written (not translated); empty means the template's text in the reader's language.
     mal_care_text: str | None = Field(default=None, max_length=2000)
     mal_admins: str = ""
+    mal_allow_other_responsible: bool = False
     mal_retention_months: int = Field(default=24, ge=1, le=240)
     mal_tick_seconds: int = Field(default=60, ge=1, le=3600)
     mal_outbox_lease_seconds: int = Field(default=300, ge=1, le=3600)

@@ -25,7 +25,18 @@ DEFAULT_CADENCE = "monthly"
 # The nudge goes out ahead of the window, but never so early that it lands before the previous window.
 LEAD_CAP_DAYS = {"weekly": 3, "biweekly": 7, "monthly": 10, "quarterly": 10, "yearly": 10}
 WINDOW_HOUR = 9
-ZONE_COUNTRY = {"Europe/Oslo": "NO", "Arctic/Longyearbyen": "NO", "Europe/Stockholm": "SE"}
+ZONE_COUNTRY = {
+    "Europe/Oslo": "NO",
+    "Arctic/Longyearbyen": "NO",
+    "Europe/Stockholm": "SE",
+    "Europe/Copenhagen": "DK",
+    "Europe/Helsinki": "FI",
+    "Europe/London": "GB",
+    "America/New_York": "US",
+    "America/Chicago": "US",
+    "America/Denver": "US",
+    "America/Los_Angeles": "US",
+}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows import cadence, privacy, season
+from flows import cadence, follow, lapses, privacy, season
 from flows.outbox import Planned, enqueue, plan_for
 from flows.pairings import schedule
 from storage.models import Person
@@ -33,6 +33,7 @@ class PlanReport:
     digests: int = 0
     expired: int = 0
     nudges_examined: int = 0
+    lapses: int = 0
 
     def add(self, other: "PlanReport") -> None:
         self.nudges += other.nudges
@@ -40,10 +41,11 @@ class PlanReport:
         self.digests += other.digests
         self.expired += other.expired
         self.nudges_examined += other.nudges_examined
+        self.lapses += other.lapses
 
     @property
     def planned(self) -> int:
-        return self.nudges + self.reminders + self.digests
+        return self.nudges + self.reminders + self.digests + self.lapses
 
 
 def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
@@ -54,6 +56,8 @@ def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report.nudges_examined = max(report.nudges_examined, season_examined)
     report.reminders = _plan_due_reminders(repo, now, cfg)
     report.digests = _plan_digests(repo, now, cfg)
+    report.lapses = enqueue(repo, lapses.plan(repo, now, cfg.hours), now)
+    report.digests += enqueue(repo, follow.plan_summaries(repo, now, cfg.tz, cfg.hours), now)
     report.expired = privacy.expire(repo, now, cfg.retention_months)
     return report
 
@@ -68,12 +72,14 @@ def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> tuple[int, int
         tz = manager.tz or cfg.tz
         lead = cadence.lead_days(pairing.cadence, cfg.lead_days)
         window = cadence.Window(pairing.next_window_at, pairing.nudge_at or now)
+        nxt = cadence.following_window(pairing.cadence, pairing.anchor, tz, lead, window.start)
         if not pairing.paused and manager.active and employee.active:
             meeting = repo.ensure_meeting(
                 pairing.id,
                 window.period,
                 template=pairing.template,
                 window_start=window.start,
+                window_end=nxt.start,
                 created_at=now,
                 status="planned",
             )
@@ -82,7 +88,6 @@ def _plan_nudges(repo: Repo, now: datetime, cfg: PlanSettings) -> tuple[int, int
                 [plan_for(manager, f"nudge:{meeting.id}", "nudge", {"meeting_id": meeting.id}, now, cfg.hours)],
                 now,
             )
-        nxt = cadence.following_window(pairing.cadence, pairing.anchor, tz, lead, window.start)
         pairing.next_window_at, pairing.nudge_at = nxt.start, nxt.nudge_at
         if pairing.nudge_at <= now:  # far behind (a long outage): skip to the first window still ahead
             schedule(pairing, now, tz, cfg.lead_days)

@@ -86,3 +86,20 @@ def after(bot: Harness, user: str, act: Any, *, what: str = "dm") -> dict[str, A
 
 def settle(bot: Harness, condition: Any, message: str = "condition not reached") -> None:
     assert bot.emulator.wait_for(condition), message
+
+
+def send_invitation(bot: Harness, manager: str, modal: dict[str, Any], values: dict[str, Any]) -> str:
+    """Submit the invitation form; when it comes back with a warning about the time (a clash, a weekend, out
+    of someone's hours), press Send once more, as a manager who knows what she is doing would. Returns the
+    warning shown ('' when there was none)."""
+    result = bot.d.view_submission(manager, modal, values)
+    assert result.ok, result.body
+    warned = [
+        v for v in bot.emulator.open_views(manager) if any(b.get("block_id") == "slot_warning" for b in v["blocks"])
+    ]
+    if not warned:
+        return ""
+    warning = text_of({"blocks": [b for b in warned[-1]["blocks"] if b.get("block_id") == "slot_warning"]})
+    assert bot.d.view_submission(manager, warned[-1], values).ok
+    assert not [v for v in bot.emulator.open_views(manager) if v.get("callback_id") == "meeting_invite_submit"]
+    return warning

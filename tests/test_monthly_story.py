@@ -71,8 +71,9 @@ def test_one_monthly_one_to_one_from_nudge_to_closed_action(bot: Harness) -> Non
     # After the meeting both are asked what they agreed.
     bot.at(datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
     followup = last_dm(bot, "UPER")
-    assert "Hva har vi blitt enige om? Hvem gjør hva, når?" in text_of(followup)
-    assert "Hva har vi blitt enige om?" in text_of(last_dm(bot, "UKARI"))
+    assert "Hva ble dere enige om? Hvem gjør hva, når?" in text_of(followup)
+    assert "1:1-samtale med <@UKARI>, torsdag 3. desember kl. 10:00" in text_of(followup)  # which meeting
+    assert "1:1-samtale med <@UPER>" in text_of(last_dm(bot, "UKARI"))
     agree = after(bot, "UPER", lambda: bot.d.click("UPER", followup, "agree_open"), what="view")
     after(
         bot,

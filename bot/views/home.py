@@ -4,12 +4,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.views.actions import item_blocks
+from bot.views import meeting as meeting_views
+from bot.views.actions import action_list, counts
 from bot.views.blocks import Block, actions, button, context, divider, escape, header, option, section, static_select
 from bot.views.season import season_help
-from flows.actions import ActionItem
+from flows.actions import ActionList
 from flows.i18n import N_, Translator
-from storage.models import Pairing, Person
+from storage.models import Meeting, Pairing, Person
 
 LANGUAGE_NAMES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "sv": "Svenska", "en": "English"}
 CADENCE_LABELS = {
@@ -23,22 +24,30 @@ CADENCE_LABELS = {
 
 @dataclass(frozen=True)
 class TeamRow:
+    """One report in the manager's overview: when they last met, what is next, counts only.
+
+    ``never`` flags a pair that has had a whole window without ever holding a 1:1; ``missed`` counts windows
+    that closed with no meeting held."""
+
     pairing: Pairing
     employee: Person
     last: datetime | None
     next: datetime | None
     open: int
     overdue: int
+    missed: int = 0
+    never: bool = False
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
 class HomeData:
     viewer: Person
-    upcoming: list[tuple[Person, datetime]]
-    own: list[ActionItem]
+    upcoming: list[tuple[Person, Meeting]]
+    actions: ActionList | None
     team: list[TeamRow]
     language: str
-    admin: list[Block] = field(default_factory=list)  # the season's participation counts, for admins only
+    admin: list[Block] = field(default_factory=list)  # participation counts, for admins only
 
 
 def cadence_label(cadence: str, t: Translator) -> str:
@@ -49,7 +58,8 @@ def cadence_options(t: Translator) -> list[dict[str, Any]]:
     return [option(t._(label), key) for key, label in CADENCE_LABELS.items()]
 
 
-def home(data: HomeData, t: Translator) -> dict[str, Any]:
+def home(data: HomeData, t: Translator, lead: list[Block] | None = None) -> dict[str, Any]:
+    """``lead``: a confirmation shown above the actions (a Done, with its Undo)."""
     tz = data.viewer.tz or "Europe/Oslo"
     blocks: list[Block] = [
         header(t._("Your 1:1s")),
@@ -61,30 +71,25 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
         ),
     ]
     if data.upcoming:
-        lines = [t._("• With <@{user}>: {when}", user=p.slack_user_id, when=t.when(w, tz)) for p, w in data.upcoming]
-        blocks.append(section(t._("*Next 1:1s*") + "\n" + "\n".join(lines[:10])))
+        lines = ["• " + meeting_views.capital(meeting_views.label(m, p, t, tz)) for p, m in data.upcoming]
+        blocks.append(section(t._("*Next conversations*") + "\n" + "\n".join(lines[:10])))
     else:
         blocks.append(context(t._("No 1:1 is scheduled yet.")))
-    blocks += [divider(), section(t._("*Your open actions*"))]
-    if not data.own:
-        blocks.append(context(t._("No open actions. :white_check_mark:")))
-    for item in data.own[:15]:
-        blocks += item_blocks(item, t, data.viewer, show_employee=True)
+    blocks.append(divider())
+    if data.actions is not None:
+        blocks += action_list(data.actions, t, data.viewer, lead)[:40]
     if data.team:
         blocks += [divider(), header(t._("Your team"))]
         for row in data.team[:20]:
-            last = t.short_day(row.last.astimezone().date()) if row.last else t._("none yet")
             nxt = t.when(row.next, tz) if row.next else t._("not planned")
             blocks.append(
                 section(
                     t._(
-                        "*<@{user}>* · last 1:1: {last} · next: {next}\n"
-                        "{open} open actions, {overdue} overdue · {cadence}",
+                        "*<@{user}>* · {last} · next: {next}\n{counts} · {cadence}",
                         user=row.employee.slack_user_id,
-                        last=last,
+                        last=last_met(row, t, tz),
                         next=nxt,
-                        open=row.open,
-                        overdue=row.overdue,
+                        counts=counts(row.open, row.overdue, t),
                         cadence=cadence_label(row.pairing.cadence, t),
                     )
                 )
@@ -92,6 +97,20 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
     if data.admin:
         blocks += [divider(), *data.admin]
     return {"type": "home", "blocks": blocks[:100]}
+
+
+def last_met(row: TeamRow, t: Translator, tz: str) -> str:
+    """'last 1:1 12 days ago', or a flag for a pair that has never met and for windows that lapsed."""
+    if row.last is not None and row.now is not None:
+        days = max(0, (row.now - row.last).days)
+        text = t.ngettext("last 1:1 {n} day ago", "last 1:1 {n} days ago", days)
+    elif row.never:
+        text = t._(":warning: no 1:1 yet")
+    else:
+        text = t._("no 1:1 yet")
+    if row.missed:
+        text += " · " + t.ngettext(":warning: {n} missed", ":warning: {n} missed", row.missed)
+    return text
 
 
 def team(rows: list[TeamRow], t: Translator) -> list[Block]:
@@ -104,11 +123,11 @@ def team(rows: list[TeamRow], t: Translator) -> list[Block]:
         blocks.append(
             section(
                 t._(
-                    "*<@{user}>* · {state} · {open} open actions, {overdue} overdue",
+                    "*<@{user}>* · {state} · {last}\n{counts}",
                     user=row.employee.slack_user_id,
                     state=state,
-                    open=row.open,
-                    overdue=row.overdue,
+                    last=last_met(row, t, row.employee.tz or "Europe/Oslo"),
+                    counts=counts(row.open, row.overdue, t),
                 ),
                 accessory=static_select(
                     "team_cadence",
@@ -153,3 +172,14 @@ def help_blocks(t: Translator) -> list[Block]:
 
 def text(message: str) -> list[Block]:
     return [section(escape(message) if "<" in message and "<@" not in message else message)]
+
+
+def missed_per_unit(counts: dict[str, int], t: Translator) -> list[Block]:
+    """For admins: how many 1:1s lapsed per unit in the last year — numbers only, no names, no content."""
+    if not counts:
+        return []
+    lines = [
+        t.ngettext("• {unit}: {n} missed 1:1", "• {unit}: {n} missed 1:1s", n, unit=unit or t._("(no unit)"))
+        for unit, n in sorted(counts.items())
+    ]
+    return [section(t._("*Missed 1:1s in the last 12 months*") + "\n" + "\n".join(lines[:40]))]

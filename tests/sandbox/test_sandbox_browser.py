@@ -189,10 +189,17 @@ def test_a_month_of_one_to_ones_in_the_browser(tab: Page) -> None:
     if shot:
         tab.screenshot(path=shot)
 
-    # Done on one: it disappears from the list.
+    # Done on one: it leaves the list, a confirmation with Undo takes its place at the top.
     listing.locator("[data-block-id^='action_buttons:']").first.locator("[data-action-id=action_done]").click()
-    expect(listing).not_to_contain_text("Sette opp møte med kunden i Bergen")
+    items = listing.locator("[data-block-id^='action:']")
+    expect(items).to_have_count(1)
+    expect(items).not_to_contain_text("Sette opp møte med kunden i Bergen")
+    expect(listing.locator("[data-block-id^='done:']")).to_contain_text("Sette opp møte med kunden i Bergen")
     expect(listing).to_contain_text("Fullføre kurset")
+    # A slip of the finger: Undo brings it back.
+    listing.locator("[data-action-id=action_undo]").click()
+    expect(items).to_have_count(2)
+    expect(listing.locator("[data-block-id^='done:']")).to_have_count(0)
 
 
 def test_home_tab_modal_errors_and_unknown_commands(tab: Page) -> None:
