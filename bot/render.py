@@ -136,6 +136,10 @@ def render(
         overdue = [i for i in _own(repo, svc, person) if i.overdue and i.owner.id == person.id]
         if not overdue:
             return None
+        before = repo.last_sent(person.team_id, person.slack_user_id, "digest")
+        if before is not None and all(i.due < before.date() for i in overdue):
+            # Nothing has run over since the digest they already have: the same list again would only stack.
+            return None
         return Rendered(
             t.ngettext("{n} overdue action", "{n} overdue actions", len(overdue)),
             action_views.digest(overdue, t, person),

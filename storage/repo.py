@@ -516,6 +516,21 @@ class Repo:
             index=("key",),
         )
 
+    def last_sent(self, team_id: str, recipient: str, kind: str) -> datetime | None:
+        """When the newest message of a kind went to a person (for a digest: the one they already have)."""
+        found = self.session.exec(
+            select(Outbox.sent_at)
+            .where(
+                Outbox.team_id == team_id,
+                col(Outbox.recipient) == recipient,
+                col(Outbox.kind) == kind,
+                col(Outbox.status) == "sent",
+            )
+            .order_by(col(Outbox.sent_at).desc())
+            .limit(1)
+        ).first()
+        return _utc(found)
+
     def outbox_row(self, key: str) -> Outbox | None:
         return self.session.exec(select(Outbox).where(Outbox.key == key)).first()
 

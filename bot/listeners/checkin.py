@@ -16,6 +16,7 @@ from bot.views import meeting as meeting_views
 from bot.views.notices import notice
 from flows import actions, checkin, follow, notes, slots
 from flows.access import meeting_role
+from flows.i18n import Translator
 from flows.outbox import enqueue
 from flows.templates import template
 
@@ -144,9 +145,13 @@ def on_snooze(
         )
 
 
-def _update_origin(client: WebClient, meta: dict[str, Any], text: str) -> None:
+def _update_origin(
+    client: WebClient, meta: dict[str, Any], text: str, change: tuple[Translator, int] | None = None
+) -> None:
+    """The nudge becomes what was done with it; after an invitation it keeps a button to change the time."""
     if meta.get("channel") and meta.get("ts"):
-        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=views.manager_done(text))
+        blocks = views.manager_done(text, *(change or ()))
+        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=blocks)
 
 
 def on_invite_submit(
@@ -199,7 +204,7 @@ def on_invite_submit(
             user=result.ctx.employee.slack_user_id,
             when=c.t.when(when, c.person.tz or "Europe/Oslo"),
         )
-    _update_origin(client, meta, text)
+    _update_origin(client, meta, text, (c.t, int(meta.get("meeting_id", 0))))
     c.svc.kick()
 
 

@@ -311,8 +311,12 @@ def skip_modal(meeting_id: int, t: Translator, origin: dict[str, Any], label: st
     )
 
 
-def manager_done(text: str) -> list[Block]:
-    return [section(text)]
+def manager_done(text: str, t: Translator | None = None, meeting_id: int = 0) -> list[Block]:
+    """What a nudge becomes once acted on; after an invitation, with a way to change its time."""
+    if t is None or not meeting_id:
+        return [section(text)]
+    change = button(t._("Change the time"), "meeting_invite_open", str(meeting_id))
+    return [section(text, accessory=change, block_id=f"invited:{meeting_id}")]
 
 
 def _when_where(ctx: MeetingContext, t: Translator, tz: str | None) -> str:
