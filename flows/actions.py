@@ -228,12 +228,20 @@ class Changed:
     changed: bool
 
 
-def close(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed | Refused:
+def _touchable(repo: Repo, actor: Person, action_id: int) -> Action | Refused:
+    """The action, when the actor may change it (the employee, the nearest manager, the one responsible)."""
     action = repo.action(action_id)
     if action is None:
         return Refused("not_found")
     if not can_touch_action(repo, actor, action):
         return Refused("not_yours")
+    return action
+
+
+def close(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed | Refused:
+    action = _touchable(repo, actor, action_id)
+    if isinstance(action, Refused):
+        return action
     if action.status == "done":
         return Changed(action, changed=False)
     assert actor.id is not None
@@ -247,11 +255,9 @@ def close(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed |
 
 def reopen(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed | Refused:
     """Undo a Done for a short while after it was clicked: a slip of the finger is not a lost action."""
-    action = repo.action(action_id)
-    if action is None:
-        return Refused("not_found")
-    if not can_touch_action(repo, actor, action):
-        return Refused("not_yours")
+    action = _touchable(repo, actor, action_id)
+    if isinstance(action, Refused):
+        return action
     if action.status == "open":
         return Changed(action, changed=False)
     if action.closed_at is None or now - action.closed_at > timedelta(minutes=UNDO_MINUTES):
@@ -266,11 +272,9 @@ def reopen(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed 
 
 
 def postpone(repo: Repo, actor: Person, action_id: int, new_due: date, now: datetime, today: date) -> Changed | Refused:
-    action = repo.action(action_id)
-    if action is None:
-        return Refused("not_found")
-    if not can_touch_action(repo, actor, action):
-        return Refused("not_yours")
+    action = _touchable(repo, actor, action_id)
+    if isinstance(action, Refused):
+        return action
     if action.status != "open":
         return Refused("closed")
     if new_due < today:

@@ -8,9 +8,11 @@ refused as such, not as a missing date.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 
 import dateparser
 from babel.dates import get_day_names, get_month_names
@@ -36,15 +38,20 @@ class DateError(ValueError):
         self.text = text
 
 
-@cache
-def _month_lookup() -> dict[str, int]:
+def _names(getter: Callable[..., Any]) -> dict[str, int]:
+    """Every wide and short name Babel knows in the four languages, lower case, to its number."""
     names: dict[str, int] = {}
     for lang in LANGUAGES:
         for width in ("wide", "abbreviated"):
             for ctx in ("format", "stand-alone"):
-                for num, name in get_month_names(width, context=ctx, locale=lang).items():
+                for num, name in getter(width, context=ctx, locale=lang).items():
                     names[name.lower().rstrip(".")] = num
     return names
+
+
+@cache
+def _month_lookup() -> dict[str, int]:
+    return _names(get_month_names)
 
 
 def _build(year: int, month: int, day: int, text: str) -> date:
@@ -67,13 +74,7 @@ _NYNORSK = {"veke": "uke", "veker": "uker", "vekor": "uker", "månadar": "måned
 
 @cache
 def _weekday_lookup() -> dict[str, int]:
-    names: dict[str, int] = {}
-    for lang in LANGUAGES:
-        for width in ("wide", "abbreviated"):
-            for ctx in ("format", "stand-alone"):
-                for num, name in get_day_names(width, context=ctx, locale=lang).items():
-                    names[name.lower().rstrip(".")] = num
-    return names
+    return _names(get_day_names)
 
 
 def _relative(raw: str, today: date) -> date | None:

@@ -43,7 +43,8 @@ def plan(repo: Repo, now: datetime, hours: cadence.WorkingHours) -> list[Planned
 
 
 def missed_before(repo: Repo, meeting: Meeting) -> Meeting | None:
-    """The pair's previous window, when it lapsed: the next nudge mentions it."""
+    """The pair's previous window when it lapsed, or is about to (never invited to, its window still open while
+    the next nudge goes out ahead of it): the next nudge mentions it."""
     earlier = [
         m
         for m in repo.meetings_of_pairings([meeting.pairing_id])
@@ -55,7 +56,7 @@ def missed_before(repo: Repo, meeting: Meeting) -> Meeting | None:
     if not earlier:
         return None
     last = max(earlier, key=lambda m: (m.window_start, m.id or 0))
-    return last if last.status == "missed" else None
+    return last if last.status in ("missed", "planned") else None
 
 
 def missed_per_unit(repo: Repo, team_id: str, now: datetime) -> dict[str, int]:

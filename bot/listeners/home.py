@@ -46,6 +46,7 @@ def team_rows(c: Caller) -> list[views.TeamRow]:
                 missed=missed.get(p.id or 0, 0),
                 never=last_held is None and lapses.never_met(p, now),
                 now=now,
+                next_invited=next_invited is not None,
             )
         )
     return rows

@@ -26,7 +26,7 @@ from bot.views.blocks import (
 from flows import slots
 from flows.actions import ActionItem
 from flows.checkin import COMMAND_WORDS, Answer, MeetingContext, Paused, Prompt, Summary, questions
-from flows.i18n import Translator
+from flows.i18n import N_, Translator
 from flows.notes import ManagerPrep
 from flows.templates import Question, Template, option_keys, option_label, question_menu, template
 from storage.models import Meeting, Person
@@ -137,15 +137,13 @@ def nudge(ctx: MeetingContext, t: Translator, missed: Meeting | None = None) -> 
     mid = str(ctx.meeting.id)
     lapse = []
     if missed is not None and missed.window_start is not None:
-        lapse.append(
-            context(
-                t._(
-                    ":warning: The previous 1:1 with <@{user}> ({when}) did not take place.",
-                    user=ctx.employee.slack_user_id,
-                    when=meeting_views.when(missed, t, ctx.manager.tz),
-                )
-            )
+        text = (
+            N_(":warning: The previous 1:1 with <@{user}> ({when}) did not take place.")
+            if missed.status == "missed"
+            else N_(":warning: The previous 1:1 with <@{user}> ({when}) has not been held yet.")
         )
+        when = meeting_views.when(missed, t, ctx.manager.tz)
+        lapse.append(context(t._(text, user=ctx.employee.slack_user_id, when=when)))
     return [
         section(
             t._(

@@ -3,11 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.views import meeting as meeting_views
 from bot.views.actions import action_list, counts
 from bot.views.blocks import Block, actions, button, context, divider, escape, header, option, section, static_select
 from bot.views.season import season_help
+from flows import slots
 from flows.actions import ActionList
 from flows.i18n import N_, Translator
 from storage.models import Meeting, Pairing, Person
@@ -38,6 +40,7 @@ class TeamRow:
     missed: int = 0
     never: bool = False
     now: datetime | None = None
+    next_invited: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def home(data: HomeData, t: Translator, lead: list[Block] | None = None) -> dict
     if data.team:
         blocks += [divider(), header(t._("Your team"))]
         for row in data.team[:20]:
-            nxt = t.when(row.next, tz) if row.next else t._("not planned")
+            nxt = next_text(row, t, tz)
             blocks.append(
                 section(
                     t._(
@@ -97,6 +100,16 @@ def home(data: HomeData, t: Translator, lead: list[Block] | None = None) -> dict
     if data.admin:
         blocks += [divider(), *data.admin]
     return {"type": "home", "blocks": blocks[:100]}
+
+
+def next_text(row: TeamRow, t: Translator, tz: str) -> str:
+    """The invited meeting's time, or the week the next window opens in (from its first working day)."""
+    if row.next is None:
+        return t._("not planned")
+    if row.next_invited:
+        return t.when(row.next, tz)
+    local = row.next.astimezone(ZoneInfo(tz)).date()
+    return t._("the week of {day}", day=t.day(slots.first_working_day(local, tz)))
 
 
 def last_met(row: TeamRow, t: Translator, tz: str) -> str:

@@ -4,7 +4,8 @@ Chromium is Debian's (``apt-get install chromium``), started from its path; Play
 it the tests are skipped on a developer's machine, and fail on CI, where ``.ci/run`` installs it.
 
 The README's picture of the manager's ``/mal`` view is taken here:
-``MAL_SANDBOX_SCREENSHOT=docs/sandbox-mal.png uv run pytest tests/sandbox -k month``.
+``MAL_SANDBOX_SCREENSHOT=docs/sandbox-mal.png uv run pytest tests/sandbox -k month_of``; those of the Home tab
+and the after-meeting message with ``MAL_SANDBOX_SCREENSHOT_DIR=docs uv run pytest tests/sandbox -k two_months``.
 """
 
 import os
@@ -125,8 +126,10 @@ def test_a_month_of_one_to_ones_in_the_browser(tab: Page) -> None:
 
     # She invites Kari: Thursday 3 December at 10:00, in Fjord.
     # The nudge keeps its button after the invitation (to change the time); her own preparation has none.
-    nudge = bot_messages(tab).filter(has=tab.locator("[data-action-id=meeting_invite_open]")).filter(
-        has_text="@Kari Nordmann"
+    nudge = (
+        bot_messages(tab)
+        .filter(has=tab.locator("[data-action-id=meeting_invite_open]"))
+        .filter(has_text="@Kari Nordmann")
     )
     nudge.locator("[data-action-id=meeting_invite_open]").click()
     invite = modal(tab)
@@ -336,3 +339,84 @@ def test_block_kit_and_mrkdwn_are_drawn_from_dom_nodes_never_html(tab: Page) -> 
     assert drawn["chosen"] == ["", "USVEN"]
     assert drawn["date"] == "2026-12-24" and drawn["textarea"] == "hi"
     assert drawn["items"] == ["<b>rich</b>"]
+
+
+def week(tab: Page) -> None:
+    before = tab.get_by_test_id("clock-now").inner_text()
+    tab.get_by_test_id("clock-week").click()
+    expect(tab.get_by_test_id("clock-now")).not_to_have_text(before)
+    expect(tab.get_by_test_id("clock-week")).to_be_enabled()
+
+
+def test_two_months_of_a_team_of_four_in_the_browser(tab: Page) -> None:
+    """Ingrid and her four reports over two months: each invitation suggests its own time that suits both,
+    each after-meeting message names its person, Ola's ignored nudge lapses and is told once, and her Home
+    shows how long ago she met each of them. README's pictures are taken here (MAL_SANDBOX_SCREENSHOT_DIR)."""
+    shots = os.environ.get("MAL_SANDBOX_SCREENSHOT_DIR")
+    be(tab, "UINGRID")
+    next_thing(tab)
+    expect(bot_messages(tab)).to_have_count(4)
+
+    # She accepts the suggested time for Kari, Sven and Emma; she lets Ola's nudge pass.
+    suggested: dict[str, str] = {}
+    for name in ("Kari Nordmann", "Sven Lindqvist", "Emma Clarke"):
+        nudge = (
+            bot_messages(tab)
+            .filter(has=tab.locator("[data-action-id=meeting_invite_open]"))
+            .filter(has_text=f"@{name}")
+        )
+        nudge.locator("[data-action-id=meeting_invite_open]").click()
+        invite = modal(tab)
+        expect(invite).to_contain_text(f"@{name}")
+        day = invite.locator("[data-block-id=date] input").input_value()
+        clock = invite.locator("[data-block-id=time] input").input_value()
+        suggested[name] = f"{day} {clock}"
+        if name == "Sven Lindqvist":  # another zone: the form says what the time is for him
+            expect(invite).to_contain_text("Stockholm")
+        tab.get_by_test_id("modal-submit").click()
+        expect(tab.get_by_test_id("modal-backdrop")).to_be_hidden(timeout=15000)
+    assert len(set(suggested.values())) == 3, suggested  # three reports, three different times
+    assert all(s >= "2026-11-30" for s in suggested.values()), suggested  # a week to prepare
+
+    # Weeks pass. After each meeting Ingrid is asked what was agreed — in a message that names the person.
+    for _ in range(3):
+        week(tab)
+    followups = bot_messages(tab).filter(has=tab.locator("[data-action-id=agree_open]"))
+    expect(followups).to_have_count(3)
+    kari_followup = followups.filter(has_text="@Kari Nordmann")
+    expect(kari_followup).to_contain_text(nb._("*What have we agreed? Who does what, when?*").strip("*"))
+    if shots:
+        kari_followup.scroll_into_view_if_needed()
+        kari_followup.screenshot(path=os.path.join(shots, "sandbox-followup.png"))
+    kari_followup.locator("[data-action-id=agree_open]").click()
+    agree = modal(tab)
+    expect(agree).to_contain_text("@Kari Nordmann")
+    options = agree.locator("[data-block-id=owner_1] select option").all_inner_texts()
+    people = sorted(o for o in options if o.strip() and o != nb._("Responsible"))  # the placeholder aside
+    assert people == ["Ingrid Berg", "Kari Nordmann"], options
+    agree.locator("[data-block-id=what_1] textarea").fill("Fullføre kurset")
+    tab.get_by_test_id("modal-submit").click()
+    expect(tab.get_by_test_id("modal-backdrop")).to_be_hidden(timeout=15000)
+
+    # Kari hears what was recorded for her, from which meeting.
+    be(tab, "UKARI")
+    week(tab)
+    expect(bot_messages(tab).filter(has_text="Fullføre kurset").first).to_contain_text("@Ingrid Berg")
+
+    # The second month: Ola's first window has closed without a meeting; Ingrid is told, once.
+    be(tab, "UINGRID")
+    for _ in range(3):
+        week(tab)
+    lapse = bot_messages(tab).filter(has_text="@Ola Hansen").filter(has_text="ble ikke holdt")
+    expect(lapse).to_have_count(1)
+    week(tab)
+    expect(lapse).to_have_count(1)
+
+    tab.get_by_test_id("tab-home").click()
+    home = tab.get_by_test_id("home")
+    expect(home).to_contain_text(nb._("Your team"))
+    expect(home).to_contain_text("siste 1:1 for")
+    expect(home.locator(":text('@Ola Hansen')").first).to_be_visible()
+    expect(home).to_contain_text("1 ikke holdt")
+    if shots:
+        tab.screenshot(path=os.path.join(shots, "sandbox-home.png"), full_page=True)
