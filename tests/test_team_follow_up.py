@@ -6,6 +6,7 @@ answers readable in full, the dialogue speaking each language, and dates as peop
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -309,3 +310,37 @@ def test_mal_add_takes_dates_as_people_type_them(per: Harness, typed: str, due: 
 def test_a_date_that_does_not_exist_is_named_as_such(per: Harness) -> None:
     answer = per.d.slash_command("UPER", "add <@UKARI|kari> Fullføre kurset 31.02.2027")
     assert "«31.02.2027» finnes ikke i kalenderen" in text_of({"blocks": answer.json["blocks"]})
+
+
+# --- the suggested slot and the one check of a chosen time --------------------------------------------------
+
+
+def test_the_invitation_suggests_a_time_for_both_and_warns_about_a_saturday_or_4am_in_new_york(per: Harness) -> None:
+    per.clock.set(datetime(2026, 12, 14, 9, 0, tzinfo=UTC))  # a late click: Per opens John's nudge weeks later
+    nudge = next(m for m in dm(per, "UPER") if "<@UJOHN>" in text_of(m))
+    form = after(per, "UPER", lambda: per.d.click("UPER", nudge, "meeting_invite_open"), what="view")
+    day = next(b for b in form["blocks"] if b["block_id"] == "date")["element"]["initial_date"]
+    clock = next(b for b in form["blocks"] if b["block_id"] == "time")["element"]["initial_time"]
+    suggested = datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=ZoneInfo("Europe/Oslo"))
+    in_new_york = suggested.astimezone(ZoneInfo("America/New_York"))
+    assert suggested > per.clock.now() + timedelta(days=6)  # never in the past, a week to prepare
+    assert suggested.weekday() < 5 and 9 <= suggested.hour < 16 and 9 <= in_new_york.hour < 16
+    assert suggested.date() not in (date(2026, 12, 25), date(2026, 12, 26))  # Christmas in both countries
+    assert f"{in_new_york:%H:%M}" in json.dumps(form, ensure_ascii=False)  # John's own time is shown
+
+    # Saturday at 10:00 in Oslo is 04:00 in New York: both are named, and Per may go on.
+    per.d.view_submission("UPER", form, {"date": "2027-01-09", "time": "10:00"})
+    warned = next(v for v in per.emulator.open_views("UPER") if v.get("callback_id") == "meeting_invite_submit")
+    warning = text_of({"blocks": [b for b in warned["blocks"] if b.get("block_id") == "slot_warning"]})
+    assert "helg for <@UPER>" in warning and "arbeidstiden til <@UJOHN> (04:00 der)" in warning
+    with per.repo() as repo:
+        assert not repo.session.exec(select(Meeting).where(Meeting.status == "invited")).all()
+    assert per.d.view_submission("UPER", warned, {"date": "2027-01-09", "time": "10:00"}).ok
+    with per.repo() as repo:
+        invited = repo.session.exec(select(Meeting).where(Meeting.status == "invited")).one()
+    assert invited.scheduled_at == datetime(2027, 1, 9, 9, 0, tzinfo=UTC)
+
+    # A time in the past is refused on the field.
+    again = after(per, "UPER", lambda: per.d.click("UPER", nudge, "meeting_invite_open"), what="view")
+    refused = per.d.view_submission("UPER", again, {"date": "2026-12-01", "time": "10:00"})
+    assert refused.json and refused.json["response_action"] == "errors" and "date" in refused.json["errors"]
