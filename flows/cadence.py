@@ -58,6 +58,21 @@ def holiday_calendar(country: str) -> Any:
     return holidays.country_holidays(country, language="en_US")
 
 
+HOLIDAY_LANGUAGE = {"nb": "no", "nn": "no", "sv": "sv", "en": "en_US"}
+
+
+@cache
+def _named_holidays(country: str, language: str) -> Any:
+    supported = holidays.country_holidays(country).supported_languages
+    code = HOLIDAY_LANGUAGE.get(language, "en_US")
+    return holidays.country_holidays(country, language=code if code in supported else "en_US")
+
+
+def holiday_name(day: date, country: str, language: str) -> str:
+    """A public holiday's name in the reader's language where the package has it (else in English)."""
+    return str(_named_holidays(country, language).get(day) or "")
+
+
 def country_for(tz: str | None, default: str) -> str:
     return ZONE_COUNTRY.get(tz or "", default)
 

@@ -48,7 +48,10 @@ class Party:
 
 @dataclass(frozen=True)
 class Warning:
-    """Why a time is unusual: ``kind`` is weekend, holiday, away, out_of_hours or clash; ``role`` whose it is."""
+    """Why a time is unusual: ``kind`` is weekend, holiday, away, out_of_hours or clash; ``role`` whose it is.
+
+    ``detail``: for a holiday 'COUNTRY:YYYY-MM-DD' (named in the reader's language by the view), for
+    out_of_hours the local time ('04:00'), for away the last day away."""
 
     kind: str
     role: str
@@ -95,8 +98,8 @@ def _day_problems(party: Party, day: date) -> list[Warning]:
     found: list[Warning] = []
     if day.weekday() >= 5:
         found.append(Warning("weekend", party.role))
-    elif day in calendar:
-        found.append(Warning("holiday", party.role, str(calendar.get(day))))
+    if day in calendar:
+        found.append(Warning("holiday", party.role, f"{party.country}:{day.isoformat()}"))
     if party.away_until is not None and day <= party.away_until:
         found.append(Warning("away", party.role, party.away_until.isoformat()))
     return found

@@ -340,6 +340,14 @@ def test_the_invitation_suggests_a_time_for_both_and_warns_about_a_saturday_or_4
         invited = repo.session.exec(select(Meeting).where(Meeting.status == "invited")).one()
     assert invited.scheduled_at == datetime(2027, 1, 9, 9, 0, tzinfo=UTC)
 
+    # A public holiday is named in the reader's language: Saturday 26 December is Andre juledag in Oslo.
+    kari_nudge = next(m for m in dm(per, "UPER") if "<@UKARI>" in text_of(m))
+    holiday = after(per, "UPER", lambda: per.d.click("UPER", kari_nudge, "meeting_invite_open"), what="view")
+    per.d.view_submission("UPER", holiday, {"date": "2026-12-26", "time": "10:00"})
+    warned = [v for v in per.emulator.open_views("UPER") if v.get("callback_id") == "meeting_invite_submit"][-1]
+    assert "helligdag for <@UKARI> (Andre juledag)" in json.dumps(warned, ensure_ascii=False)
+    per.d.view_submission("UPER", warned, {"date": "2027-01-05", "time": "10:00"})  # another day: no warning
+
     # A time in the past is refused on the field.
     again = after(per, "UPER", lambda: per.d.click("UPER", nudge, "meeting_invite_open"), what="view")
     refused = per.d.view_submission("UPER", again, {"date": "2026-12-01", "time": "10:00"})

@@ -23,7 +23,7 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
-from flows import slots
+from flows import cadence, slots
 from flows.actions import ActionItem
 from flows.checkin import COMMAND_WORDS, Answer, MeetingContext, Paused, Prompt, Summary, questions
 from flows.i18n import N_, Translator
@@ -251,7 +251,9 @@ def slot_warnings(check: slots.SlotCheck, ctx: MeetingContext, t: Translator) ->
         if w.kind == "weekend":
             lines.append(t._("It is a weekend day for <@{user}>.", user=user))
         elif w.kind == "holiday":
-            lines.append(t._("It is a public holiday for <@{user}> ({name}).", user=user, name=w.detail))
+            country, _, day = w.detail.partition(":")
+            name = cadence.holiday_name(date.fromisoformat(day), country, t.language) if day else ""
+            lines.append(t._("It is a public holiday for <@{user}> ({name}).", user=user, name=name))
         elif w.kind == "away":
             lines.append(t._("<@{user}> is away then.", user=user))
         elif w.kind == "out_of_hours":
