@@ -84,7 +84,12 @@ def changes(repo: Repo, manager: Person, week_start: datetime, week_end: datetim
 
 
 def plan_summaries(repo: Repo, now: datetime, tz: str, hours: cadence.WorkingHours) -> list[Planned]:
-    """One summary per manager and week, on Monday at the start of working hours, when there is anything."""
+    """One summary per manager and week, on Monday at the start of working hours, when there is anything.
+
+    Looked for on Mondays and Tuesdays only (a tick missed on Monday still finds it), so the rest of the week
+    the tick spends nothing on it."""
+    if now.astimezone(ZoneInfo(tz)).weekday() > 1:
+        return []
     start, end, week = _week(now, tz)
     planned = []
     for manager_id in repo.managers_with_report_events(start, end):
