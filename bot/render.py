@@ -12,11 +12,12 @@ from bot.services import Services
 from bot.views import actions as action_views
 from bot.views import calendar as calendar_views
 from bot.views import checkin as views
+from bot.views import meeting as meeting_views
 from bot.views import plan as plan_views
 from bot.views import season as season_views
 from bot.views.blocks import Block
 from flows import actions as action_flows
-from flows import archive, cadence, calendar, checkin, evaluations, notes, privacy, season
+from flows import archive, cadence, calendar, checkin, evaluations, follow, lapses, notes, privacy, season
 from flows.calendar import CalendarFile
 from flows.i18n import Translator
 from flows.templates import Question
@@ -53,7 +54,10 @@ def render(
         if ctx is None:
             return None
         if kind == "nudge":
-            return Rendered(t._("Time for your 1:1 with {name}", name=ctx.employee.name), views.nudge(ctx, t))
+            missed = lapses.missed_before(repo, ctx.meeting)
+            return Rendered(t._("Time for your 1:1 with {name}", name=ctx.employee.name), views.nudge(ctx, t, missed))
+        if kind == "lapse":
+            return Rendered(t._("Missed 1:1 with {name}", name=ctx.employee.name), views.lapse(ctx, t))
         if kind == "invite":
             title = (
                 t._("Invitation to your annual conversation with {name}", name=ctx.manager.name)
@@ -109,8 +113,10 @@ def render(
             return _render_plan(repo, kind, payload, person, t)
         if kind == "followup":
             checkin.mark_held(repo, ctx.meeting, now)
-            missed = _missed_brief(repo, ctx, person, now)
-            return Rendered(t._("What have we agreed? Who does what, when?"), views.followup(ctx, t, missed))
+            carried = _missed_brief(repo, ctx, person, now)
+            label = meeting_views.for_reader(ctx, person, t, short=True)
+            blocks = views.followup(ctx, t, person, carried)
+            return Rendered(t._("{meeting}: what was agreed?", meeting=label), blocks)
         if kind == "calendar" and person.id in (ctx.manager.id, ctx.employee.id):
             method = str(payload.get("method"))
             file = calendar.meeting_file(ctx, person, t, now, svc.settings.mal_timezone, method)
@@ -126,6 +132,37 @@ def render(
                 t._("{name} keeps the time of your 1:1", name=ctx.manager.name),
                 calendar_views.proposal_declined(ctx, t),
             )
+    if kind == "recorded":
+        ctx = checkin.context(repo, int(payload["meeting_id"]))
+        if ctx is None:
+            return None
+        wanted = {int(i) for i in payload.get("action_ids", [])}
+        listed = action_flows.list_for(repo, person, svc.today(person), person)
+        items = [i for i in listed.items if i.id in wanted] if isinstance(listed, action_flows.ActionList) else []
+        if not items:
+            return None
+        label = meeting_views.for_reader(ctx, person, t)
+        return Rendered(t._("Agreed: {meeting}", meeting=label), action_views.recorded(label, items, t, person))
+    if kind == "due_moved":
+        listed = action_flows.list_for(repo, person, svc.today(person), person)
+        found = (
+            [i for i in listed.items if i.id == int(payload["action_id"])]
+            if isinstance(listed, action_flows.ActionList)
+            else []
+        )
+        if not found:
+            return None
+        return Rendered(
+            t._("New deadline {date}: {what}", date=t.short_day(found[0].due), what=found[0].what[:200]),
+            action_views.due_moved(found[0], t, person),
+        )
+    if kind == "week_summary":
+        start, end = datetime.fromisoformat(payload["week_start"]), datetime.fromisoformat(payload["week_end"])
+        changed = follow.changes(repo, person, start, end)
+        if not changed:
+            return None
+        lines = [(c.employee, c.kind, c.action.what, c.new_due) for c in changed]
+        return Rendered(t._("Your team's actions last week"), action_views.week_summary(lines, t))
     if kind == "due_reminder":
         action = repo.action(int(payload["action_id"]))
         if action is None:
@@ -137,6 +174,10 @@ def render(
     if kind == "digest":
         overdue = [i for i in _own(repo, svc, person) if i.overdue and i.owner.id == person.id]
         if not overdue:
+            return None
+        before = repo.last_sent(person.team_id, person.slack_user_id, "digest")
+        if before is not None and all(i.due < before.date() for i in overdue):
+            # Nothing has run over since the digest they already have: the same list again would only stack.
             return None
         return Rendered(
             t.ngettext("{n} overdue action", "{n} overdue actions", len(overdue)),

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     mal_admins: str = ""
     # Where HR is, named to a manager who must follow up a sensitive answer (an address, a channel, a page).
     mal_hr_contact: str | None = Field(default=None, max_length=500)
+    mal_allow_other_responsible: bool = False
     mal_retention_months: int = Field(default=24, ge=1, le=240)
     mal_tick_seconds: int = Field(default=60, ge=1, le=3600)
     mal_outbox_lease_seconds: int = Field(default=300, ge=1, le=3600)

@@ -1,17 +1,25 @@
 """Agreed actions: what, who, by when; listed overdue first, closed or moved with a recorded history."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flows.access import can_see_employee, can_touch_action, is_nearest_manager
-from storage.models import Action, ActionEvent, Person
+from storage.models import Action, ActionEvent, Meeting, Person
 from storage.repo import Repo
 
 MAX_TEXT = 3000
+UNDO_MINUTES = 10
 
 
 @dataclass(frozen=True)
 class ActionItem:
+    """An open action as one reader sees it.
+
+    ``restricted`` is True for a reader who is neither the employee nor their nearest manager (a third person
+    made responsible): they see the text and the deadline only, never the conversation it came from.
+    ``meeting`` and ``counterpart`` name the conversation it was agreed in, for the two who held it.
+    """
+
     id: int
     what: str
     goal: str | None
@@ -19,6 +27,9 @@ class ActionItem:
     overdue: bool
     employee: Person
     owner: Person
+    restricted: bool = False
+    meeting: Meeting | None = None
+    counterpart: Person | None = None
 
 
 PAGE = 15
@@ -48,43 +59,79 @@ class Refused:
     reason: str
 
 
-def items_of(repo: Repo, actions: list[Action], today: date) -> tuple[ActionItem, ...]:
-    """Actions as shown to people: with both parties loaded, overdue first, then by due date."""
-    people = repo.people([a.employee_id for a in actions] + [a.owner_id for a in actions])
+def items_of(repo: Repo, actions: list[Action], today: date, viewer: Person | None = None) -> tuple[ActionItem, ...]:
+    """Actions as one reader sees them: both parties loaded, the conversation they came from named for the two
+    who held it and hidden from anyone else; overdue first, then by due date."""
     unique = {a.id: a for a in actions if a.id is not None}
-    items = [
-        ActionItem(
-            id=aid,
-            what=a.what,
-            goal=a.goal,
-            due=a.due,
-            overdue=a.due < today,
-            employee=people[a.employee_id],
-            owner=people[a.owner_id],
+    meetings = repo.meetings([a.meeting_id for a in unique.values() if a.meeting_id is not None])
+    pairings = repo.pairings({m.pairing_id for m in meetings.values()})
+    managers = repo.current_managers({a.employee_id for a in unique.values()})
+    ids = [a.employee_id for a in unique.values()] + [a.owner_id for a in unique.values()]
+    ids += [p.manager_id for p in pairings.values()]
+    people = repo.people(ids)
+    items = []
+    for aid, a in unique.items():
+        restricted = viewer is not None and viewer.id not in (a.employee_id, managers.get(a.employee_id))
+        meeting = meetings.get(a.meeting_id or 0)
+        pairing = pairings.get(meeting.pairing_id) if meeting is not None else None
+        counterpart: Person | None = None
+        if viewer is not None and not restricted:
+            held_with = pairing.manager_id if pairing else managers.get(a.employee_id)
+            counterpart = people.get((held_with if viewer.id == a.employee_id else a.employee_id) or 0)
+        items.append(
+            ActionItem(
+                id=aid,
+                what=a.what,
+                goal=None if restricted else a.goal,
+                due=a.due,
+                overdue=a.due < today,
+                employee=people[a.employee_id],
+                owner=people[a.owner_id],
+                restricted=restricted,
+                meeting=None if restricted else meeting,
+                counterpart=counterpart,
+            )
         )
-        for aid, a in unique.items()
-    ]
     # Overdue first, then by due date; ties keep the order they were agreed in.
     return tuple(sorted(items, key=lambda i: (not i.overdue, i.due, i.id)))
 
 
 def owned_by(repo: Repo, person: Person, today: date) -> tuple[ActionItem, ...]:
-    """Open actions a person is responsible for, whoever they were agreed with (reminders, digests)."""
-    assert person.id is not None
-    return items_of(repo, repo.open_actions_owned_by(person.id), today)
+    """Open actions a person is responsible for (reminders, digests): the part of what they see in `/mal` and
+    on Home that is theirs to do, read by the same flow so the three never disagree."""
+    found = list_for(repo, person, today, scope="responsible")
+    assert isinstance(found, ActionList)
+    return found.items
 
 
 def list_for(
-    repo: Repo, viewer: Person, today: date, employee: Person | None = None, page: int | None = None
+    repo: Repo,
+    viewer: Person,
+    today: date,
+    employee: Person | None = None,
+    page: int | None = None,
+    *,
+    scope: str = "seen",
 ) -> ActionList | Refused:
-    """Open actions the viewer may see: of all direct reports for a manager, else their own.
+    """Open actions the viewer should see — the one answer `/mal`, Home, reminders and digests all use.
 
-    With ``page`` only that page is read (``PAGE`` actions, the page clamped to the ones that exist);
-    the database orders and counts, so a long history costs no more than a short one.
+    ``scope`` 'seen' (`/mal`): a manager sees the actions of all direct reports and those she is responsible
+    for anywhere; anyone else their own and those they are responsible for. 'mine' (Home): the viewer's own
+    and those they are responsible for, for managers too (the team shows counts there). 'responsible'
+    (reminders, digests): only those the viewer is to do. ``employee`` narrows 'seen' to one report.
+    With ``page`` only that page is read (``PAGE``
+    actions, clamped to the pages that exist); the database orders and counts, so a long history costs no
+    more than a short one.
     """
     assert viewer.id is not None
     report_count = 0
-    if employee is not None:
+    if scope == "responsible":
+        role = "employee"
+        employee_ids, owner_id = [], viewer.id
+    elif scope == "mine":
+        role = "employee"
+        employee_ids, owner_id = [viewer.id], viewer.id
+    elif employee is not None:
         if not can_see_employee(repo, viewer, employee):
             return Refused("not_your_report")
         assert employee.id is not None
@@ -106,7 +153,7 @@ def list_for(
         rows = repo.open_actions_page(scope, shown * PAGE, PAGE)
     return ActionList(
         role=role,
-        items=items_of(repo, rows, today),
+        items=items_of(repo, rows, today, viewer),
         report_count=report_count,
         filtered_to=employee,
         total=total,
@@ -137,8 +184,10 @@ def add(
     goal: str | None = None,
     meeting_id: int | None = None,
     follow_up: str | None = None,
+    allow_others: bool = False,
 ) -> Added | Refused:
-    """Record an agreed action. Only the employee and their nearest manager agree actions."""
+    """Record an agreed action. Only the employee and their nearest manager agree actions, and only they can
+    be responsible for it — a third person only where the organisation allows it (``allow_others``)."""
     what = what.strip()
     if not can_see_employee(repo, actor, employee):
         return Refused("not_your_report")
@@ -150,6 +199,8 @@ def add(
         return Refused("past")
     if owner.team_id != employee.team_id or not owner.active:
         return Refused("owner_unknown")
+    if not allow_others and owner.id != employee.id and not is_nearest_manager(repo, owner, employee):
+        return Refused("owner_not_allowed")
     assert actor.id is not None and employee.id is not None and owner.id is not None
     action = Action(
         team_id=employee.team_id,
@@ -177,12 +228,20 @@ class Changed:
     changed: bool
 
 
-def close(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed | Refused:
+def _touchable(repo: Repo, actor: Person, action_id: int) -> Action | Refused:
+    """The action, when the actor may change it (the employee, the nearest manager, the one responsible)."""
     action = repo.action(action_id)
     if action is None:
         return Refused("not_found")
     if not can_touch_action(repo, actor, action):
         return Refused("not_yours")
+    return action
+
+
+def close(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed | Refused:
+    action = _touchable(repo, actor, action_id)
+    if isinstance(action, Refused):
+        return action
     if action.status == "done":
         return Changed(action, changed=False)
     assert actor.id is not None
@@ -194,12 +253,28 @@ def close(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed |
     return Changed(action, changed=True)
 
 
+def reopen(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed | Refused:
+    """Undo a Done for a short while after it was clicked: a slip of the finger is not a lost action."""
+    action = _touchable(repo, actor, action_id)
+    if isinstance(action, Refused):
+        return action
+    if action.status == "open":
+        return Changed(action, changed=False)
+    if action.closed_at is None or now - action.closed_at > timedelta(minutes=UNDO_MINUTES):
+        return Refused("undo_too_late")
+    assert actor.id is not None
+    action.status = "open"
+    action.closed_by = None
+    action.closed_at = None
+    repo.add(action)
+    repo.record_action_event(ActionEvent(action_id=action_id, kind="reopened", by_id=actor.id, at=now))
+    return Changed(action, changed=True)
+
+
 def postpone(repo: Repo, actor: Person, action_id: int, new_due: date, now: datetime, today: date) -> Changed | Refused:
-    action = repo.action(action_id)
-    if action is None:
-        return Refused("not_found")
-    if not can_touch_action(repo, actor, action):
-        return Refused("not_yours")
+    action = _touchable(repo, actor, action_id)
+    if isinstance(action, Refused):
+        return action
     if action.status != "open":
         return Refused("closed")
     if new_due < today:

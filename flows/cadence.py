@@ -25,7 +25,18 @@ DEFAULT_CADENCE = "monthly"
 # The nudge goes out ahead of the window, but never so early that it lands before the previous window.
 LEAD_CAP_DAYS = {"weekly": 3, "biweekly": 7, "monthly": 10, "quarterly": 10, "yearly": 10}
 WINDOW_HOUR = 9
-ZONE_COUNTRY = {"Europe/Oslo": "NO", "Arctic/Longyearbyen": "NO", "Europe/Stockholm": "SE"}
+ZONE_COUNTRY = {
+    "Europe/Oslo": "NO",
+    "Arctic/Longyearbyen": "NO",
+    "Europe/Stockholm": "SE",
+    "Europe/Copenhagen": "DK",
+    "Europe/Helsinki": "FI",
+    "Europe/London": "GB",
+    "America/New_York": "US",
+    "America/Chicago": "US",
+    "America/Denver": "US",
+    "America/Los_Angeles": "US",
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,21 @@ def holiday_calendar(country: str) -> Any:
             include_sundays=False, categories=(holidays.PUBLIC, holidays.DE_FACTO), language="en_US"
         )
     return holidays.country_holidays(country, language="en_US")
+
+
+HOLIDAY_LANGUAGE = {"nb": "no", "nn": "no", "sv": "sv", "en": "en_US"}
+
+
+@cache
+def _named_holidays(country: str, language: str) -> Any:
+    supported = holidays.country_holidays(country).supported_languages
+    code = HOLIDAY_LANGUAGE.get(language, "en_US")
+    return holidays.country_holidays(country, language=code if code in supported else "en_US")
+
+
+def holiday_name(day: date, country: str, language: str) -> str:
+    """A public holiday's name in the reader's language where the package has it (else in English)."""
+    return str(_named_holidays(country, language).get(day) or "")
 
 
 def country_for(tz: str | None, default: str) -> str:

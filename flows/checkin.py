@@ -8,19 +8,41 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flows import cadence, calendar, season, senior
 from flows.access import meeting_role
+from flows.i18n import LANGUAGES, N_, translator
 from flows.outbox import Planned, plan_for
 from flows.templates import Question, menu_question, option_keys, parse_answer, template
 from storage.models import Meeting, Pairing, Person
 from storage.repo import Repo
 
-SKIP = ("skip", "hopp", "hopp over", "hoppa", "hoppa över", "neste", "nästa", "next")
-BACK = ("back", "tilbake", "tillbaka", "forrige", "föregående", "previous")
-STOP = ("stop", "stopp", "pause", "pausa", "avbryt", "slutt")
-RESUME = ("start", "resume", "fortsett", "fortsätt", "begynn", "börja")
+# The dialogue's command words: each is shown in the reader's language (the catalog translates the English
+# word) and accepted in any of the four, with the synonyms below; a command word is never stored as an answer.
+COMMAND_WORDS = {"skip": N_("skip"), "back": N_("back"), "stop": N_("stop"), "start": N_("start")}
+SYNONYMS = {
+    "skip": ("skip", "hopp", "hopp over", "hoppa", "hoppa över", "neste", "nästa", "next"),
+    "back": ("back", "tilbake", "tillbaka", "forrige", "førre", "föregående", "previous"),
+    "stop": ("stop", "stopp", "pause", "paus", "pausa", "avbryt", "slutt", "pause nå"),
+    "start": ("start", "resume", "fortsett", "fortsätt", "hald fram", "begynn", "byrj", "börja"),
+}
+
+
+@cache
+def command_words(command: str) -> frozenset[str]:
+    """Every way of saying a dialogue command in nb, nn, sv and en."""
+    said = {translator(lang)._(COMMAND_WORDS[command]).lower() for lang in LANGUAGES}
+    return frozenset(said | set(SYNONYMS[command]))
+
+
+def command_of(text: str) -> str | None:
+    """'skip', 'back', 'stop' or 'start' when the message is one of their words (in any language), else None."""
+    word = " ".join(text.strip().lower().rstrip(".!").split())
+    return next((name for name in COMMAND_WORDS if word in command_words(name)), None)
+
+
 MAX_ANSWER = 3000
 
 
@@ -216,7 +238,8 @@ def skip(repo: Repo, manager: Person, meeting_id: int, reason: str) -> MeetingCo
 def snooze(
     repo: Repo, manager: Person, meeting_id: int, now: datetime, hours: cadence.WorkingHours
 ) -> Planned | Refused:
-    """Ask again in a week; the key holds the new date, so a double click plans one reminder."""
+    """Ask again in a week; the key holds the new date, so a double click plans one reminder, and a later
+    snooze overtakes an earlier one (only the newest ``snoozed_until`` is sent): reminders never stack."""
     ctx = context(repo, meeting_id)
     if ctx is None:
         return Refused("not_found")
@@ -231,7 +254,7 @@ def snooze(
         manager,
         f"nudge:{meeting_id}:snooze:{later.date().isoformat()}",
         "nudge",
-        {"meeting_id": meeting_id},
+        {"meeting_id": meeting_id, "snoozed_until": later.isoformat()},
         later,
         hours,
     )
@@ -376,10 +399,10 @@ def on_message(
     A rated or chosen question takes the step by number, key or label in the reader's language
     ("2", "bra", "mycket bra"), with the reason after it or, when the template wants one, in the next message.
     """
-    word = text.strip().lower()
+    command = command_of(text)
     meeting = repo.preparing_meeting_of(employee.id or 0)
     if meeting is None:
-        if word in RESUME:
+        if command == "start":
             paused = _resumable(repo, employee)
             if paused is not None and paused.id is not None:
                 return start(repo, employee, paused.id, now)
@@ -388,24 +411,26 @@ def on_message(
     if meeting.scheduled_at is not None and meeting.scheduled_at <= now:
         return Refused("too_late")
     if meeting.prep_status == "review":
-        if word in BACK:
+        if command == "back":
             meeting.prep_status = "in_progress"
             meeting.prep_cursor = max(0, len(questions(meeting)) - 1)
             repo.add(meeting)
             return _prompt(repo, meeting)
         return summary(repo, meeting)
     qs = questions(meeting)
-    if word in STOP:
+    if command == "stop":
         meeting.prep_status = "paused"
         repo.add(meeting)
         return Paused(meeting.id, len(repo.answers(meeting.id)), len(qs))
     q = qs[min(meeting.prep_cursor, len(qs) - 1)]
     if meeting.prep_status == "reason":
         meeting.prep_status = "in_progress"
-        if word in BACK:
+        if command == "back":
             pass  # back to the steps of the same question, to choose again
-        elif word in SKIP:
+        elif command == "skip":
             meeting.prep_cursor += 1
+        elif command == "start":
+            meeting.prep_status = "reason"
         elif text.strip():
             if len(text) > MAX_ANSWER:
                 return Refused("too_long")
@@ -414,10 +439,12 @@ def on_message(
             meeting.prep_cursor += 1
         repo.add(meeting)
         return _prompt(repo, meeting)
-    if word in BACK:
+    if command == "back":
         meeting.prep_cursor = max(0, meeting.prep_cursor - 1)
-    elif word in SKIP:
+    elif command == "skip":
         meeting.prep_cursor += 1
+    elif command == "start":
+        pass  # already going: the same question again, and the word is not taken as an answer
     else:
         if len(text) > MAX_ANSWER:
             return Refused("too_long")
@@ -529,6 +556,28 @@ def share(repo: Repo, employee: Person, meeting_id: int, now: datetime) -> Summa
     meeting.prep_status = "shared"
     repo.add(meeting)
     return summary(repo, meeting)
+
+
+@dataclass(frozen=True)
+class WholeAnswer:
+    ctx: MeetingContext
+    question: Question
+    answer: Answer
+
+
+def whole_answer(repo: Repo, viewer: Person, meeting_id: int, key: str) -> WholeAnswer | Refused:
+    """One answer in full: for the employee who wrote it, and for the nearest manager once it is shared."""
+    ctx = context(repo, meeting_id)
+    role = meeting_role(repo, viewer, ctx.meeting) if ctx is not None else None
+    if ctx is None or role is None:
+        return Refused("not_yours")
+    if role == "manager" and ctx.meeting.prep_shared_at is None:
+        return Refused("not_yours")
+    question = next((q for q in questions(ctx.meeting) if q.key == key), None)
+    answer = answers_of(repo, meeting_id).get(key)
+    if question is None or not answer:
+        return Refused("not_found")
+    return WholeAnswer(ctx, question, answer)
 
 
 # --- after the meeting ----------------------------------------------------------------------------------

@@ -1,11 +1,21 @@
-"""Dates as people type them, in their language or ISO: '2026-12-15', '15.12.2026', '15. desember'."""
+"""Dates as people type them, in their language or ISO: '2026-12-15', '15.12.2026', '15. desember',
+'fredag', 'neste fredag', 'i morgen', 'om to uker', 'in two weeks'.
+
+Exact dates are read with Babel's month names; weekday names and relative phrases go to dateparser, but
+only text that is such a phrase (a weekday, 'om/in N days/weeks', today/tomorrow), so the last words of an
+action ('… Sette opp møte 3') are never mistaken for a date. A date that cannot exist ('31.02.2027') is
+refused as such, not as a missing date.
+"""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 
-from babel.dates import get_month_names
+import dateparser
+from babel.dates import get_day_names, get_month_names
 
 from flows.i18n import LANGUAGES
 
@@ -20,7 +30,7 @@ RELATIVE = {
 
 
 class DateError(ValueError):
-    """Why a typed date was refused: 'unparseable' or 'past'."""
+    """Why a typed date was refused: 'unparseable', 'no_such_day' (31.02) or 'past'."""
 
     def __init__(self, reason: str, text: str) -> None:
         super().__init__(reason)
@@ -28,22 +38,63 @@ class DateError(ValueError):
         self.text = text
 
 
-@cache
-def _month_lookup() -> dict[str, int]:
+def _names(getter: Callable[..., Any]) -> dict[str, int]:
+    """Every wide and short name Babel knows in the four languages, lower case, to its number."""
     names: dict[str, int] = {}
     for lang in LANGUAGES:
         for width in ("wide", "abbreviated"):
             for ctx in ("format", "stand-alone"):
-                for num, name in get_month_names(width, context=ctx, locale=lang).items():
+                for num, name in getter(width, context=ctx, locale=lang).items():
                     names[name.lower().rstrip(".")] = num
     return names
+
+
+@cache
+def _month_lookup() -> dict[str, int]:
+    return _names(get_month_names)
 
 
 def _build(year: int, month: int, day: int, text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise DateError("unparseable", text) from None
+        raise DateError("no_such_day", text) from None
+
+
+NEXT_WORDS = ("neste", "nästa", "next", "kommende", "kommande", "komande")
+_UNITS = (
+    "dag|dagar|dager|dagen|day|days|uke|uker|uka|veke|veker|vekor|vecka|veckor|week|weeks|"
+    "måned|måneder|månad|månader|månadar|month|months"
+)
+_NUMBER_WORDS = "en|ei|ett|eitt|ein|one|a|to|två|two|tre|three|fire|fyra|four|fem|five|seks|sex|six"
+_RELATIVE = re.compile(rf"^(om|in)\s+(\d{{1,2}}|{_NUMBER_WORDS})\s+({_UNITS})$")
+# dateparser's Nynorsk lacks some words its Bokmål has; these are read as their Bokmål twins.
+_NYNORSK = {"veke": "uke", "veker": "uker", "vekor": "uker", "månadar": "måneder", "ei": "en", "eitt": "ett"}
+
+
+@cache
+def _weekday_lookup() -> dict[str, int]:
+    return _names(get_day_names)
+
+
+def _relative(raw: str, today: date) -> date | None:
+    """A weekday ('fredag', 'neste fredag' — the coming one, never today) or 'om to uker' / 'in 2 weeks'."""
+    words = raw.split()
+    if words and words[0] in NEXT_WORDS and len(words) == 2:
+        words = words[1:]
+    if len(words) == 1 and words[0] in _weekday_lookup():
+        ahead = (_weekday_lookup()[words[0]] - today.weekday()) % 7
+        return today + timedelta(days=ahead or 7)
+    if _RELATIVE.match(raw):
+        text = " ".join(_NYNORSK.get(w, w) for w in words)
+        base = datetime.combine(today, time(12, 0))
+        found = dateparser.parse(
+            text,
+            languages=["nb", "sv", "en"],
+            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False},
+        )
+        return found.date() if found is not None else None
+    return None
 
 
 def _with_year(month: int, day: int, year: str | None, today: date, text: str) -> date:
@@ -60,8 +111,10 @@ def parse_date(text: str, today: date, *, allow_past: bool = False) -> date:
     for offset, words in RELATIVE.items():
         if raw in words:
             return today + timedelta(days=offset)
-    result: date | None = None
-    if m := _ISO.match(raw):
+    result: date | None = _relative(raw, today)
+    if result is not None:
+        pass
+    elif m := _ISO.match(raw):
         result = _build(int(m[1]), int(m[2]), int(m[3]), text)
     elif m := _NUMERIC.match(raw):
         result = _with_year(int(m[2]), int(m[1]), m[3], today, text)
@@ -88,10 +141,11 @@ BY_WORDS = ("by", "before", "until", "innen", "til", "før", "senast", "till", "
 def split_trailing_date(text: str, today: date) -> TrailingDate:
     """Split 'Finish the course by 15. desember' into the task and its date (the last words that parse).
 
-    Raises DateError('missing') when no trailing words form a date, or 'past' for a date gone by.
+    Raises DateError('missing') when no trailing words form a date, 'no_such_day' for a date that does not
+    exist ('31.02.2027'), or 'past' for a date gone by.
     """
     words = text.split()
-    past: DateError | None = None
+    refused: DateError | None = None
     for n in (3, 2, 1):
         if len(words) <= n:
             continue
@@ -99,13 +153,13 @@ def split_trailing_date(text: str, today: date) -> TrailingDate:
         try:
             due = parse_date(tail, today)
         except DateError as exc:
-            if exc.reason == "past":
-                past = exc
+            if exc.reason in ("past", "no_such_day"):
+                refused = refused or exc
             continue
         rest = words[:-n]
         if rest and rest[-1].lower() in BY_WORDS:
             rest = rest[:-1]
         return TrailingDate(" ".join(rest), due)
-    if past is not None:
-        raise past
+    if refused is not None:
+        raise refused
     raise DateError("missing", text)

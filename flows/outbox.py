@@ -64,6 +64,11 @@ def relevance(repo: Repo, kind: str, payload: dict[str, Any], now: datetime) -> 
             return "stale"
         if kind == "nudge" and meeting.status != "planned":
             return "stale"
+        snoozed = payload.get("snoozed_until")
+        if kind == "nudge" and snoozed is not None and meeting.snoozed_until != datetime.fromisoformat(snoozed):
+            return "stale"
+        if kind == "lapse" and meeting.status != "missed":
+            return "stale"
         if kind in ("invite", "prep_reminder", "brief") and meeting.status != "invited":
             return "stale"
         if kind == "prep_reminder" and meeting.prep_shared_at is not None:

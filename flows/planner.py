@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from flows import cadence, privacy, season
+from flows import cadence, follow, lapses, privacy, season
 from flows.guard import RETRY_FAILED_AFTER, Guard
 from flows.outbox import Planned, enqueue, plan_for
 from flows.pairings import schedule
@@ -42,6 +42,7 @@ class PlanReport:
     expired: int = 0
     nudges_examined: int = 0
     failed: Counter[str] = field(default_factory=Counter)  # items skipped after an error, by what they were
+    lapses: int = 0
 
     def add(self, other: "PlanReport") -> None:
         self.nudges += other.nudges
@@ -50,10 +51,11 @@ class PlanReport:
         self.expired += other.expired
         self.nudges_examined += other.nudges_examined
         self.failed.update(other.failed)
+        self.lapses += other.lapses
 
     @property
     def planned(self) -> int:
-        return self.nudges + self.reminders + self.digests
+        return self.nudges + self.reminders + self.digests + self.lapses
 
 
 def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
@@ -64,6 +66,8 @@ def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report.nudges_examined = max(report.nudges_examined, season_examined)
     report.reminders = _plan_due_reminders(repo, now, cfg, report)
     report.digests = _plan_digests(repo, now, cfg, report)
+    report.lapses = enqueue(repo, lapses.plan(repo, now, cfg.hours), now)
+    report.digests += enqueue(repo, follow.plan_summaries(repo, now, cfg.tz, cfg.hours), now)
     report.expired = privacy.expire(repo, now, cfg.retention_months, keep_archived_document=cfg.keep_archived_document)
     return report
 
@@ -95,12 +99,14 @@ def _plan_nudge(repo: Repo, pairing: Pairing, now: datetime, cfg: PlanSettings, 
     tz = manager.tz or cfg.tz
     lead = cadence.lead_days(pairing.cadence, cfg.lead_days)
     window = cadence.Window(pairing.next_window_at, pairing.nudge_at or now)
+    nxt = cadence.following_window(pairing.cadence, pairing.anchor, tz, lead, window.start)
     if not pairing.paused and not in_season and manager.active and employee.active:
         meeting = repo.ensure_meeting(
             pairing.id,
             window.period,
             template=pairing.template,
             window_start=window.start,
+            window_end=nxt.start,
             created_at=now,
             status="planned",
         )
@@ -109,7 +115,6 @@ def _plan_nudge(repo: Repo, pairing: Pairing, now: datetime, cfg: PlanSettings, 
             [plan_for(manager, f"nudge:{meeting.id}", "nudge", {"meeting_id": meeting.id}, now, cfg.hours)],
             now,
         )
-    nxt = cadence.following_window(pairing.cadence, pairing.anchor, tz, lead, window.start)
     pairing.next_window_at, pairing.nudge_at = nxt.start, nxt.nudge_at
     if pairing.nudge_at <= now:  # far behind (a long outage): skip to the first window still ahead
         schedule(pairing, now, tz, cfg.lead_days)

@@ -222,9 +222,7 @@ def _add_members(
     return added, planned
 
 
-def join_open_season(
-    repo: Repo, team_id: str, now: datetime, hours: cadence.WorkingHours, tz: str
-) -> int:
+def join_open_season(repo: Repo, team_id: str, now: datetime, hours: cadence.WorkingHours, tz: str) -> int:
     """Pairs that appear while a season is open (a new hire, a moved report) take part like the others,
     without the admin opening the season again. Returns how many joined."""
     season = seasons.open_season(repo, team_id)

@@ -107,6 +107,8 @@ class Meeting(SQLModel, table=True):
         sa.UniqueConstraint("pairing_id", "period"),
         # A team's last and next meetings are read per pair and status.
         sa.Index("ix_meeting_pairing_status", "pairing_id", "status", "scheduled_at"),
+        # The tick finds windows that closed with no meeting held: one range of this index.
+        sa.Index("ix_meeting_status_window_end", "status", "window_end"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -114,6 +116,7 @@ class Meeting(SQLModel, table=True):
     period: str = Field(max_length=32)
     template: str = Field(default="monthly", max_length=64)
     window_start: datetime | None = utc_column()
+    window_end: datetime | None = utc_column()
     status: str = Field(default="planned", max_length=16, index=True)
     scheduled_at: datetime | None = utc_column(index=True)
     place: str | None = Field(default=None, max_length=500)
@@ -208,7 +211,7 @@ class ActionEvent(SQLModel, table=True):
     action_id: int = Field(foreign_key="action.id", index=True)
     kind: str = Field(max_length=16)
     by_id: int = Field(foreign_key="person.id")
-    at: datetime | None = utc_column()
+    at: datetime | None = utc_column(index=True)
     old_due: date | None = None
     new_due: date | None = None
 

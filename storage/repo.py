@@ -130,6 +130,23 @@ class Repo:
             ).scalars()
         )
 
+    def pairings(self, ids: Sequence[int] | set[int]) -> dict[int, Pairing]:
+        if not ids:
+            return {}
+        rows = self.session.exec(select(Pairing).where(col(Pairing.id).in_(set(ids)))).all()
+        return {p.id: p for p in rows if p.id is not None}
+
+    def current_managers(self, employee_ids: set[int]) -> dict[int, int]:
+        """Each employee's nearest manager now, in one query."""
+        if not employee_ids:
+            return {}
+        rows = self.session.execute(
+            sa.select(col(Pairing.employee_id), col(Pairing.manager_id)).where(
+                col(Pairing.employee_id).in_(employee_ids), col(Pairing.ended_at).is_(None)
+            )
+        ).all()
+        return {int(r[0]): int(r[1]) for r in rows}
+
     def active_pairings(self, team_id: str) -> list[Pairing]:
         return list(
             self.session.exec(select(Pairing).where(Pairing.team_id == team_id, col(Pairing.ended_at).is_(None))).all()
@@ -155,6 +172,12 @@ class Repo:
     # --- meetings -------------------------------------------------------------------------------------
     def meeting(self, meeting_id: int) -> Meeting | None:
         return self.session.get(Meeting, meeting_id)
+
+    def meetings(self, ids: Sequence[int]) -> dict[int, Meeting]:
+        if not ids:
+            return {}
+        rows = self.session.exec(select(Meeting).where(col(Meeting.id).in_(set(ids)))).all()
+        return {m.id: m for m in rows if m.id is not None}
 
     def meeting_for(self, pairing_id: int, period: str) -> Meeting | None:
         return self.session.exec(
@@ -191,6 +214,38 @@ class Repo:
             .group_by(col(Meeting.pairing_id))
         ).all()
         return {int(r[0]): (_utc(r[1]), _utc(r[2])) for r in rows}
+
+    def lapsed_meetings(self, now: datetime, limit: int) -> list[Meeting]:
+        """Meetings never invited to whose window has closed: a range of (status, window_end)."""
+        return list(
+            self.session.exec(
+                select(Meeting)
+                .where(col(Meeting.status) == "planned", col(Meeting.window_end) <= now)
+                .order_by(col(Meeting.window_end))
+                .limit(limit)
+            ).all()
+        )
+
+    def missed_counts(self, pairing_ids: Sequence[int]) -> dict[int, int]:
+        if not pairing_ids:
+            return {}
+        rows = self.session.execute(
+            sa.select(col(Meeting.pairing_id), sa.func.count())
+            .where(col(Meeting.pairing_id).in_(pairing_ids), col(Meeting.status) == "missed")
+            .group_by(col(Meeting.pairing_id))
+        ).all()
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def missed_units(self, team_id: str, since: datetime) -> list[str]:
+        """The unit of the employee of each missed meeting since ``since`` ('' without a unit)."""
+        rows = self.session.execute(
+            sa.select(col(Person.unit))
+            .select_from(Meeting)
+            .join(Pairing, col(Pairing.id) == col(Meeting.pairing_id))
+            .join(Person, col(Person.id) == col(Pairing.employee_id))
+            .where(col(Pairing.team_id) == team_id, col(Meeting.status) == "missed", col(Meeting.window_end) >= since)
+        ).all()
+        return [str(r[0] or "") for r in rows]
 
     def invited_after(self, pairing_ids: Sequence[int], moment: datetime) -> list[Meeting]:
         """Invited meetings of these pairings still ahead of ``moment``."""
@@ -379,6 +434,44 @@ class Repo:
         ).all()
         return [r[0] for r in rows]
 
+    def own_action_events(
+        self, employee_ids: Sequence[int], start: datetime, end: datetime
+    ) -> list[tuple[ActionEvent, Action]]:
+        """Done, postponed and reopened events of these employees' actions that they did themselves, in order."""
+        if not employee_ids:
+            return []
+        rows = self.session.exec(
+            select(ActionEvent, Action)
+            .where(
+                col(ActionEvent.action_id) == col(Action.id),
+                col(Action.employee_id).in_(employee_ids),
+                col(ActionEvent.by_id) == col(Action.employee_id),
+                col(ActionEvent.kind).in_(("done", "postponed", "reopened")),
+                col(ActionEvent.at) >= start,
+                col(ActionEvent.at) < end,
+            )
+            .order_by(col(ActionEvent.at), col(ActionEvent.id))
+        ).all()
+        return [(e, a) for e, a in rows]
+
+    def managers_with_report_events(self, start: datetime, end: datetime) -> list[int]:
+        """Managers (now) of employees who finished or postponed one of their own actions in the range."""
+        rows = self.session.execute(
+            sa.select(col(Pairing.manager_id))
+            .select_from(ActionEvent)
+            .join(Action, col(Action.id) == col(ActionEvent.action_id))
+            .join(Pairing, col(Pairing.employee_id) == col(Action.employee_id))
+            .where(
+                col(Pairing.ended_at).is_(None),
+                col(ActionEvent.by_id) == col(Action.employee_id),
+                col(ActionEvent.kind).in_(("done", "postponed")),
+                col(ActionEvent.at) >= start,
+                col(ActionEvent.at) < end,
+            )
+            .distinct()
+        ).all()
+        return [int(r[0]) for r in rows]
+
     def record_action_event(self, event: ActionEvent) -> None:
         self.add(event)
 
@@ -429,6 +522,21 @@ class Repo:
             },
             index=("key",),
         )
+
+    def last_sent(self, team_id: str, recipient: str, kind: str) -> datetime | None:
+        """When the newest message of a kind went to a person (for a digest: the one they already have)."""
+        found = self.session.exec(
+            select(Outbox.sent_at)
+            .where(
+                Outbox.team_id == team_id,
+                col(Outbox.recipient) == recipient,
+                col(Outbox.kind) == kind,
+                col(Outbox.status) == "sent",
+            )
+            .order_by(col(Outbox.sent_at).desc())
+            .limit(1)
+        ).first()
+        return _utc(found)
 
     def outbox_row(self, key: str) -> Outbox | None:
         return self.session.exec(select(Outbox).where(Outbox.key == key)).first()

@@ -8,13 +8,15 @@ from storage.models import Person
 from tests.harness import Harness
 
 
-def dm(bot: Harness, user: str) -> list[dict[str, Any]]:
-    """Messages the bot posted in a person's DM, oldest first."""
-    return [m for m in bot.emulator.messages(user) if m.get("bot_id") or m.get("user") == bot.emulator.bot_user_id]
+def dm(bot: Harness, user: str, start: int = 0) -> list[dict[str, Any]]:
+    """Messages the bot posted in a person's DM, oldest first (from the ``start``-th message of the DM on)."""
+    return [
+        m for m in bot.emulator.messages(user, start) if m.get("bot_id") or m.get("user") == bot.emulator.bot_user_id
+    ]
 
 
 def last_dm(bot: Harness, user: str) -> dict[str, Any]:
-    msgs = dm(bot, user)
+    msgs = dm(bot, user, max(0, bot.emulator.message_count(user) - 20)) or dm(bot, user)
     assert msgs, f"no DM for {user}"
     return msgs[-1]
 
@@ -78,9 +80,10 @@ def after(bot: Harness, user: str, act: Any, *, what: str = "dm") -> dict[str, A
             f"no modal opened for {user}"
         )
         return [v for v in bot.emulator.open_views(user) if v["id"] not in before_ids][-1]
-    count = len(dm(bot, user))
+    count = bot.emulator.message_count(user, from_bot=True)
     act()
-    assert bot.emulator.wait_for(lambda: len(dm(bot, user)) > count), f"no new DM for {user}"
+    grew = bot.emulator.wait_for(lambda: bot.emulator.message_count(user, from_bot=True) > count)
+    assert grew, f"no new DM for {user}"
     return last_dm(bot, user)
 
 
@@ -107,3 +110,18 @@ def invite_from_nudge(bot: Harness, manager: str, day: str, *, about: str = "") 
     modal = after(bot, manager, lambda: bot.d.click(manager, nudge, "meeting_invite_open"), what="view")
     assert bot.d.view_submission(manager, modal, {"date": day, "time": "10:00"}).ok
     bot.tick()
+def send_invitation(bot: Harness, manager: str, modal: dict[str, Any], values: dict[str, Any]) -> str:
+    """Submit the invitation form; when it comes back with a warning about the time (a clash, a weekend, out
+    of someone's hours), press Send once more, as a manager who knows what she is doing would. Returns the
+    warning shown ('' when there was none)."""
+    result = bot.d.view_submission(manager, modal, values)
+    assert result.ok, result.body
+    warned = [
+        v for v in bot.emulator.open_views(manager) if any(b.get("block_id") == "slot_warning" for b in v["blocks"])
+    ]
+    if not warned:
+        return ""
+    warning = text_of({"blocks": [b for b in warned[-1]["blocks"] if b.get("block_id") == "slot_warning"]})
+    assert bot.d.view_submission(manager, warned[-1], values).ok
+    assert not [v for v in bot.emulator.open_views(manager) if v.get("callback_id") == "meeting_invite_submit"]
+    return warning

@@ -73,6 +73,8 @@ def test_one_monthly_one_to_one_from_nudge_to_closed_action(bot: Harness) -> Non
     followup = last_dm(bot, "UPER")
     assert "Hva ble dere enige om? Hvem gjør hva, når?" in text_of(followup)
     assert "Hva ble dere enige om?" in text_of(last_dm(bot, "UKARI"))
+    assert "1:1-samtale med <@UKARI>, torsdag 3. desember kl. 10:00" in text_of(followup)  # which meeting
+    assert "1:1-samtale med <@UPER>" in text_of(last_dm(bot, "UKARI"))
     agree = after(bot, "UPER", lambda: bot.d.click("UPER", followup, "agree_open"), what="view")
     after(
         bot,

@@ -477,6 +477,13 @@ TABLE = [
         "sees",
     ),
     Row(
+        "action:answer_open",
+        "read Kari's whole answer",
+        lambda w: w.buttons("answer_open", f"{w.ids['meeting']}:goals"),
+        "sees",
+        "sees",
+    ),
+    Row(
         "action:manager_prep_open",
         "open Per's own preparation for Kari's 1:1",
         lambda w: w.buttons("manager_prep_open", str(w.ids["meeting"])),
@@ -631,6 +638,13 @@ TABLE = [
         "action:action_done",
         "Done with Kari's action id",
         lambda w: w.buttons("action_done", str(w.ids["action"])),
+        "acts",
+        "acts",
+    ),
+    Row(
+        "action:action_undo",
+        "Undo the Done of Kari's action",
+        lambda w: w.buttons("action_undo", str(w.ids["action"])),
         "acts",
         "acts",
     ),
@@ -1158,3 +1172,110 @@ def test_the_confirmed_plan_goes_to_the_pair_and_the_archive_only(
     for uid, before in seen_before.items():
         after_all = everything_seen_by(bot, uid)
         assert SECRET_ACTION not in after_all and after_all == before, uid
+# --- a third person made responsible -------------------------------------------------------------------------
+# Where the organisation allows it (MAL_ALLOW_OTHER_RESPONSIBLE), Per can make Ola responsible for one action
+# from Kari's 1:1. Ola then sees that action's text and deadline — in `/mal`, on Home, in its reminder and in
+# the digest — and never the conversation: not Kari's name, not the meeting or its date, not her other actions.
+
+THIRD_ACTION = "Bestille ergonomisk stol"
+
+
+@pytest.fixture
+def ola_responsible(bot: Harness, kari: dict[str, Any]) -> dict[str, Any]:
+    bot.overrides["mal_allow_other_responsible"] = True
+    bot.restart()
+    now = bot.clock.now()
+    with bot.repo() as repo:
+        per, kari_p, ola = (bot_person(bot, repo, u) for u in ("UPER", "UKARI", "UOLA"))
+        added = actions.add(
+            repo,
+            per,
+            kari_p,
+            what=THIRD_ACTION,
+            due=date(2026, 11, 25),
+            owner=ola,
+            now=now,
+            today=date(2026, 11, 23),
+            meeting_id=kari["meeting_id"],
+            allow_others=True,
+        )
+        assert isinstance(added, actions.Added)
+    return {**kari, "third_action": added.action.id}
+
+
+def _third_party_sees(bot: Harness) -> str:
+    return "\n".join(seen_items(bot, "UOLA"))
+
+
+def _assert_text_and_deadline_only(shown: str) -> None:
+    assert THIRD_ACTION in shown
+    for leak in (*SECRETS, "UKARI", "Kari", "3. des", "Fjord"):  # not her, nor the meeting or its date
+        assert leak not in shown, leak
+
+
+THIRD_PARTY_ROWS: list[tuple[str, Callable[[Harness, dict[str, Any]], Any]]] = [
+    ("command:/mal", lambda bot, ids: bot.d.slash_command("UOLA", "")),
+    ("event:app_home_opened", lambda bot, ids: bot.d.app_home_opened("UOLA")),
+    ("digest and reminder", lambda bot, ids: bot.at(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))),
+]
+
+
+@pytest.mark.parametrize("listener", [name for name, _ in THIRD_PARTY_ROWS])
+def test_a_third_person_responsible_sees_the_action_and_its_deadline_only(
+    bot: Harness, ola_responsible: dict[str, Any], listener: str
+) -> None:
+    act = dict(THIRD_PARTY_ROWS)[listener]
+    before = len(seen_items(bot, "UOLA"))
+    result = act(bot, ola_responsible)
+    if result is not None and getattr(result, "json", None):
+        _assert_text_and_deadline_only(json.dumps(result.json, ensure_ascii=False))
+    else:
+        assert poll(lambda: len(seen_items(bot, "UOLA")) > before, timeout=5), listener
+        _assert_text_and_deadline_only(_third_party_sees(bot))
+    # And the conversation itself stays closed to Ola.
+    refused = bot.d.slash_command("UOLA", "<@UKARI|kari>")
+    assert SECRET_ACTION not in json.dumps(refused.json, ensure_ascii=False)
+
+
+def test_a_third_person_responsible_can_close_their_action(bot: Harness, ola_responsible: dict[str, Any]) -> None:
+    listing = bot.d.slash_command("UOLA", "")
+    message = bot.emulator.ephemerals("UOLA")[-1]
+    bot.d.block_action("UOLA", "action_done", value=str(ola_responsible["third_action"]), source=message)
+    assert poll(lambda: bool(bot.emulator.response_url_posts()), timeout=5)
+    _assert_text_and_deadline_only(json.dumps(bot.emulator.response_url_posts()[-1], ensure_ascii=False))
+    with bot.repo() as repo:
+        assert repo.action(ola_responsible["third_action"]).status == "done"  # type: ignore[union-attr]
+    assert listing.ok
+
+
+def test_without_the_setting_only_the_employee_or_manager_can_be_responsible(
+    bot: Harness, kari: dict[str, Any]
+) -> None:
+    from bot.views import actions as action_views
+    from flows.i18n import translator
+
+    t = translator("nb")
+    with bot.repo() as repo:
+        per, kari_p, ola = (bot_person(bot, repo, u) for u in ("UPER", "UKARI", "UOLA"))
+        refused = actions.add(
+            repo,
+            per,
+            kari_p,
+            what="x",
+            due=date(2026, 12, 30),
+            owner=ola,
+            now=bot.clock.now(),
+            today=date(2026, 11, 23),
+        )
+        assert isinstance(refused, actions.Refused) and refused.reason == "owner_not_allowed"
+        modal = action_views.agree_modal(kari["meeting_id"], kari_p, t, date(2026, 12, 30), manager=per)
+    owner = next(b for b in modal["blocks"] if b.get("block_id") == "owner_1")["element"]
+    assert owner["type"] == "static_select"
+    assert {o["value"] for o in owner["options"]} == {"UKARI", "UPER"}
+    # A forged submission naming Ola is refused on the field, and nothing is stored.
+    before = snapshot(bot)
+    forged = forged_view("agree_submit", {"meeting_id": kari["meeting_id"]})
+    forged["blocks"] = [b for b in forged["blocks"] if not str(b.get("block_id", "")).endswith(("_2", "_3"))]
+    result = bot.d.view_submission("UPER", forged, {"what_1": "Snik", "owner_1": "UOLA", "due_1": "2026-12-30"})
+    assert result.json and result.json.get("response_action") == "errors" and "owner_1" in result.json["errors"]
+    assert snapshot(bot) == before

@@ -352,6 +352,10 @@ class SlackDriver:
         blocks = raw_blocks if isinstance(raw_blocks, list) else None
         if not text and not blocks:
             return
+        if blocks is not None and (problems := self.emulator.message_block_problems(blocks)):
+            # Slack shows nothing of an answer it cannot render; the test sees the refusal instead.
+            self.emulator.record_failure("command_answer", "invalid_blocks", problems)
+            return
         if answer.get("response_type") == "in_channel":
             self.emulator.add_bot_message(channel, text, blocks)
         else:

@@ -29,6 +29,10 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
 JSONDict = dict[str, Any]
 
 # Limits from Slack's Block Kit, message and view reference pages.
@@ -44,6 +48,9 @@ MAX_ACTIONS_ELEMENTS = 25
 MAX_CONTEXT_ELEMENTS = 10
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2_000
+MAX_OPTION_TEXT = 75  # an option object's text (select menus, radio buttons, checkboxes)
+MAX_OPTION_VALUE = 150
+MAX_SELECT_OPTIONS = 100
 MAX_INPUT_LABEL = 2_000
 MAX_TEXT_INPUT_LENGTH = 3_000
 MAX_VIEW_TITLE = 24
@@ -222,6 +229,46 @@ def _random_id(prefix: str, length: int = 10) -> str:
 def _generated_block_id() -> str:
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     return "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+_VIEW_KEYS = (
+    "type",
+    "title",
+    "blocks",
+    "close",
+    "submit",
+    "private_metadata",
+    "callback_id",
+    "external_id",
+    "clear_on_close",
+    "notify_on_close",
+    "submit_disabled",
+)
+
+
+def _model_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    """What slack_sdk's own Block Kit models refuse (the documented limits and required fields of each block
+    and element), so a block the emulator accepts is one Slack's SDK would let through too."""
+    try:
+        parsed = Block.parse(copy.deepcopy(dict(block)))
+    except (SlackObjectFormationError, KeyError, TypeError, ValueError) as exc:
+        return [f"{exc} [json-pointer:{where}]"]
+    if parsed is None:
+        return [f"unsupported block type {block.get('type')!r} [json-pointer:{where}/type]"]
+    try:
+        parsed.validate_json()
+    except SlackObjectFormationError as exc:
+        return [f"{exc} [json-pointer:{where}]"]
+    return []
+
+
+def _view_model_problems(view: Mapping[str, Any]) -> list[str]:
+    """slack_sdk's View model on the view's own fields (its blocks are checked one by one above)."""
+    try:
+        View(**{k: copy.deepcopy(view[k]) for k in _VIEW_KEYS if k in view}).validate_json()
+    except (SlackObjectFormationError, TypeError, ValueError, KeyError) as exc:
+        return [f"{exc} [json-pointer:/view]"]
+    return []
 
 
 def iter_block_elements(block: Mapping[str, Any]) -> Iterable[JSONDict]:
@@ -748,6 +795,12 @@ class SlackEmulator:
         with self._lock:
             return sum(1 for c in self._calls if c.method == method)
 
+    def record_failure(self, method: str, error: str, problems: list[str]) -> None:
+        """A refusal that happened outside a Web API call (an acknowledgement's body Slack could not show)."""
+        with self._lock:
+            self._calls.append(_Call(method, {"problems": problems}, 200, error))
+            self._changed()
+
     def failed_calls(self, method: str | None = None) -> list[tuple[str, str]]:
         """(method, error) for every call that did not succeed, rate limits included."""
         with self._lock:
@@ -761,12 +814,23 @@ class SlackEmulator:
         with self._lock:
             return sum(1 for c in self._calls if c.status == 429 and (method is None or c.method == method))
 
-    def messages(self, channel_or_user_id: str) -> list[JSONDict]:
+    def messages(self, channel_or_user_id: str, start: int = 0) -> list[JSONDict]:
+        """Messages of a channel (or a user's DM), oldest first; from ``start`` on, so a reader that keeps its
+        place copies only what is new."""
         with self._lock:
             channel = channel_or_user_id
             if channel in self._users:
                 channel = self.dm_channel_id(channel)
-            return copy.deepcopy(self._messages.get(channel, []))
+            return copy.deepcopy(self._messages.get(channel, [])[start:])
+
+    def message_count(self, channel_or_user_id: str, *, from_bot: bool = False) -> int:
+        """How many messages a channel (or a user's DM) holds; only the app's own with ``from_bot``."""
+        with self._lock:
+            channel = channel_or_user_id
+            if channel in self._users:
+                channel = self.dm_channel_id(channel)
+            found = self._messages.get(channel, [])
+            return sum(1 for m in found if m.get("bot_id")) if from_bot else len(found)
 
     def all_messages(self) -> list[JSONDict]:
         with self._lock:
@@ -1171,7 +1235,12 @@ class SlackEmulator:
                     problems.append(f"duplicate block_id {block_id!r} [json-pointer:{where}/block_id]")
                 seen_block_ids.add(block_id)
             problems.extend(self._one_block_problems(block, where))
+            problems.extend(_model_problems(block, where))
         return problems
+
+    def message_block_problems(self, blocks: list[Any]) -> list[str]:
+        """What Slack would refuse in a message's blocks (a command's answer, a post), empty when it is fine."""
+        return self._block_problems(blocks, "/blocks", MAX_MESSAGE_BLOCKS)
 
     def _one_block_problems(self, block: JSONDict, where: str) -> list[str]:
         problems: list[str] = []
@@ -1200,6 +1269,8 @@ class SlackEmulator:
                 problems.append(f"no more than {MAX_ACTIONS_ELEMENTS} items allowed [json-pointer:{where}/elements]")
         elif kind == "context":
             elements = block.get("elements") or []
+            if not elements:
+                problems.append(f"must have at least 1 item [json-pointer:{where}/elements]")
             if len(elements) > MAX_CONTEXT_ELEMENTS:
                 problems.append(f"no more than {MAX_CONTEXT_ELEMENTS} items allowed [json-pointer:{where}/elements]")
         elif kind == "input":
@@ -1220,6 +1291,14 @@ class SlackEmulator:
                 value = element.get("value")
                 if isinstance(value, str):
                     too_long(value, MAX_BUTTON_VALUE, f"{where}/value")
+            options = element.get("options")
+            if isinstance(options, list):
+                if len(options) > MAX_SELECT_OPTIONS:
+                    problems.append(f"no more than {MAX_SELECT_OPTIONS} items allowed [json-pointer:{where}/options]")
+                for i, opt in enumerate(options):
+                    if isinstance(opt, dict):
+                        too_long(_text_of(opt.get("text")), MAX_OPTION_TEXT, f"{where}/options/{i}/text/text")
+                        too_long(str(opt.get("value", "")), MAX_OPTION_VALUE, f"{where}/options/{i}/value")
             if element.get("type") == "plain_text_input":
                 for key in ("max_length", "min_length"):
                     limit = element.get(key)
@@ -1563,6 +1642,7 @@ class SlackEmulator:
             if isinstance(value, str) and len(value) > MAX_ID_LENGTH:
                 problems.append(f"must be less than {MAX_ID_LENGTH + 1} characters [json-pointer:/view/{key}]")
         problems.extend(self._block_problems(blocks, "/view/blocks", MAX_VIEW_BLOCKS))
+        problems.extend(_view_model_problems(view))
         if problems:
             raise SlackApiFailure(
                 "invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]}

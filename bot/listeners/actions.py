@@ -12,27 +12,45 @@ from bot.listeners.common import Caller, caller, team_of, user_of
 from bot.listeners.home import publish_home
 from bot.views import actions as views
 from bot.views.notices import notice
-from flows import actions, commands
+from flows import actions, commands, follow
 from flows.access import can_touch_action
 from flows.dates import DateError, parse_date
+from flows.outbox import enqueue
 
 
 def register(app: App) -> None:
     app.action("action_done")(on_done)
+    app.action("action_undo")(on_undo)
     app.action("action_postpone")(on_postpone)
     app.action("actions_page_next")(on_page)
     app.action("actions_page_prev")(on_page)
     app.view("action_postpone_submit")(on_postpone_submit)
 
 
+def parse_value(value: str) -> tuple[int, str, int]:
+    """A Done/Postpone/Undo button's value: the action id, and the list it was shown in (`/mal @person`, page)."""
+    parts = (value or "").split("|")
+    action_id = int(parts[0]) if parts[0].isdigit() else 0
+    user = parts[1] if len(parts) > 1 else ""
+    page = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+    return action_id, user, page
+
+
 def _refresh(
-    c: Caller, body: dict[str, Any], client: WebClient, respond: Respond, page: int = 0, user: str = ""
+    c: Caller,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    page: int = 0,
+    user: str = "",
+    lead: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Show the changed state where the click came from: the Home tab, or the message (replaced)."""
+    """Show the changed state where the click came from — the Home tab, or the message (replaced) — on the
+    same list it was clicked in, with ``lead`` (a confirmation) on top."""
     if (body.get("container") or {}).get("type") == "view" or (body.get("view") or {}).get("type") == "home":
-        publish_home(c, client)
+        publish_home(c, client, page, lead=lead)
         return
-    result = answer(c, commands.Command("list", user=user or None), client, page=page)
+    result = answer(c, commands.Command("list", user=user or None), client, page=page, lead=lead)
     text = c.t._("Your open actions")
     c.commit()  # the audit row is saved, and the database free, before waiting on Slack
     respond(blocks=result, replace_original=True, text=text)
@@ -41,19 +59,39 @@ def _refresh(
 def on_done(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
+    """Done: closed, confirmed on top of the same list, with an Undo for a few minutes."""
     ack()
     value = action.get("value", "")
+    action_id, user, page = parse_value(value)
     with caller(context, client, team_of(body), user_of(body)) as c:
         result = (
-            actions.close(c.repo, c.person, int(value), c.svc.clock.now())
-            if value.isdigit()
+            actions.close(c.repo, c.person, action_id, c.svc.clock.now()) if action_id else actions.Refused("not_found")
+        )
+        if isinstance(result, actions.Refused):
+            respond(text=notice(result.reason, c.t), response_type="ephemeral", replace_original=False)
+            return
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        lead = views.done_note(result.action.what, action_id, c.t, value)
+        _refresh(c, body, client, respond, page=page, user=user, lead=lead)
+
+
+def on_undo(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """Undo a Done clicked a moment ago: the action is open again, on the same list."""
+    ack()
+    action_id, user, page = parse_value(action.get("value", ""))
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        result = (
+            actions.reopen(c.repo, c.person, action_id, c.svc.clock.now())
+            if action_id
             else actions.Refused("not_found")
         )
         if isinstance(result, actions.Refused):
             respond(text=notice(result.reason, c.t), response_type="ephemeral", replace_original=False)
             return
     with caller(context, client, team_of(body), user_of(body)) as c:
-        _refresh(c, body, client, respond)
+        _refresh(c, body, client, respond, page=page, user=user)
 
 
 def on_page(
@@ -73,13 +111,13 @@ def on_postpone(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    value = action.get("value", "")
+    action_id, user, page = parse_value(action.get("value", ""))
     with caller(context, client, team_of(body), user_of(body)) as c:
-        found = c.repo.action(int(value)) if value.isdigit() else None
+        found = c.repo.action(action_id) if action_id else None
         if found is None or not can_touch_action(c.repo, c.person, found) or found.id is None:
             respond(text=notice("not_yours", c.t), response_type="ephemeral", replace_original=False)
             return
-        origin = {"response_url": body.get("response_url", "")}
+        origin = {"response_url": body.get("response_url", ""), "user": user, "page": page}
         client.views_open(
             trigger_id=body["trigger_id"],
             view=views.postpone_modal(found.id, found.what, found.due, c.svc.today(c.person), c.t, origin),
@@ -102,10 +140,15 @@ def on_postpone_submit(
         if isinstance(result, actions.Refused):
             ack(response_action="errors", errors={"due": notice(result.reason, c.t)})
             return
+        if result.changed:
+            enqueue(
+                c.repo, follow.moved(c.repo, c.person, result.action, c.svc.clock.now(), c.svc.hours), c.svc.clock.now()
+            )
         ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
         if not meta.get("response_url"):
             publish_home(c, client)
             return
-        blocks = answer(c, commands.Command("list"), client)
+        user = str(meta.get("user") or "")
+        blocks = answer(c, commands.Command("list", user=user or None), client, page=int(meta.get("page") or 0))
         WebhookClient(meta["response_url"]).send(replace_original=True, blocks=blocks, text=c.t._("Your open actions"))

@@ -11,9 +11,10 @@ from slack_sdk import WebClient
 
 from bot.listeners.common import Caller, caller, team_of, user_of
 from bot.views import calendar as views
+from bot.views import checkin as checkin_views
 from bot.views.checkin import note as note_blocks
 from bot.views.notices import notice
-from flows import calendar, checkin, reschedule
+from flows import calendar, checkin, reschedule, slots
 from flows.access import meeting_role
 from flows.outbox import enqueue
 
@@ -109,6 +110,22 @@ def on_move_submit(
             ack(response_action="errors", errors={"date": notice("empty", c.t)})
             return
         now = c.svc.clock.now()
+        ctx = checkin.context(c.repo, int(meta.get("meeting_id", 0)))
+        if ctx is not None and meeting_role(c.repo, c.person, ctx.meeting) == "manager":
+            # The invitation's slot rules: a past time is refused, a weekend, holiday, absence, a time outside
+            # either person's hours or a clash is said once, and sending again goes ahead.
+            verdict = slots.review(c.repo, ctx.meeting, ctx.manager, ctx.employee, when, now, c.svc.hours)
+            if verdict.refused:
+                ack(response_action="errors", errors={"date": notice(verdict.refused, c.t)})
+                return
+            if verdict.warnings and meta.get("confirmed") != when.isoformat():
+                lines = checkin_views.slot_warnings(verdict, ctx, c.t)
+                local = when.astimezone(ZoneInfo(c.person.tz or c.svc.settings.mal_timezone))
+                warned = checkin_views.warned_invite_modal(
+                    view, lines, c.t, when.isoformat(), local.date().isoformat(), local.strftime("%H:%M")
+                )
+                ack(response_action="update", view=warned)
+                return
         result = reschedule.move(
             c.repo, c.person, int(meta.get("meeting_id", 0)), when=when, place=place, now=now, hours=c.svc.hours
         )

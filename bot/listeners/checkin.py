@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,9 +13,11 @@ from bot.listeners.common import Caller, caller, team_of, user_of
 from bot.views import actions as action_views
 from bot.views import calendar as calendar_views
 from bot.views import checkin as views
+from bot.views import meeting as meeting_views
 from bot.views.notices import notice
-from flows import actions, archive, checkin, evaluations, notes, reschedule
+from flows import actions, archive, checkin, evaluations, follow, notes, reschedule, slots
 from flows.access import meeting_role
+from flows.i18n import Translator
 from flows.outbox import enqueue
 from flows.templates import template
 
@@ -34,6 +36,7 @@ def register(app: App) -> None:
     app.action("agree_open")(on_agree_open)
     app.action("evaluate_open")(on_evaluate_open)
     app.action("meeting_held")(on_held)
+    app.action("answer_open")(on_answer_open)
     app.view("meeting_invite_submit")(on_invite_submit)
     app.view("meeting_skip_submit")(on_skip_submit)
     app.view("prep_form_submit")(on_prep_form_submit)
@@ -72,6 +75,15 @@ def _meeting_or_refuse(
     return ctx
 
 
+def _label(c: Caller, ctx: checkin.MeetingContext) -> str:
+    return meeting_views.for_reader(ctx, c.person, c.t)
+
+
+def _employee_of(c: Caller, meeting_id: int) -> str:
+    ctx = checkin.context(c.repo, meeting_id)
+    return ctx.employee.slack_user_id if ctx is not None else ""
+
+
 def _dm(client: WebClient, c: Caller, blocks: list[dict[str, Any]], text: str) -> None:
     client.chat_postMessage(channel=c.person.slack_user_id, blocks=blocks, text=text)
 
@@ -87,10 +99,18 @@ def on_invite_open(
         ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager", open_only=True)
         if ctx is None:
             return
-        picked = checkin.last_chosen(c.repo, ctx.meeting)
-        client.views_open(
-            trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body), picked=picked)
+        now = c.svc.clock.now()
+        current = ctx.meeting.scheduled_at
+        suggested = (
+            current
+            if current is not None and current > now
+            else slots.suggestion_for(
+                c.repo, ctx.meeting, ctx.manager, ctx.employee, ctx.pairing.cadence, now, c.svc.hours
+            )
         )
+        picked = checkin.last_chosen(c.repo, ctx.meeting)
+        view = views.invite_modal(ctx, c.t, _origin(body), suggested=suggested, picked=picked)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def on_skip_open(
@@ -101,7 +121,8 @@ def on_skip_open(
         ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager")
         if ctx is None or ctx.meeting.id is None:
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.skip_modal(ctx.meeting.id, c.t, _origin(body)))
+        view = views.skip_modal(ctx.meeting.id, c.t, _origin(body), _label(c, ctx))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def on_snooze(
@@ -119,7 +140,8 @@ def on_snooze(
             replace_original=True,
             blocks=views.manager_done(
                 c.t._(
-                    ":zzz: I will remind you again {when}.",
+                    ":zzz: I will remind you about the 1:1 with <@{user}> again {when}.",
+                    user=_employee_of(c, _meeting_id(action)),
                     when=c.t.when(result.not_before, c.person.tz or "Europe/Oslo"),
                 )
             ),
@@ -127,9 +149,13 @@ def on_snooze(
         )
 
 
-def _update_origin(client: WebClient, meta: dict[str, Any], text: str) -> None:
+def _update_origin(
+    client: WebClient, meta: dict[str, Any], text: str, change: tuple[Translator, int] | None = None
+) -> None:
+    """The nudge becomes what was done with it; after an invitation it keeps a button to change the time."""
     if meta.get("channel") and meta.get("ts"):
-        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=views.manager_done(text))
+        blocks = views.manager_done(text, *(change or ()))
+        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=blocks)
 
 
 def on_invite_submit(
@@ -153,6 +179,19 @@ def on_invite_submit(
             return
         tz = ZoneInfo(c.person.tz or c.svc.settings.mal_timezone)
         when = datetime.combine(datetime.fromisoformat(day).date(), time.fromisoformat(clock), tzinfo=tz)
+        ctx = checkin.context(c.repo, int(meta.get("meeting_id", 0)))
+        if ctx is not None and meeting_role(c.repo, c.person, ctx.meeting) == "manager":
+            verdict = slots.review(c.repo, ctx.meeting, ctx.manager, ctx.employee, when, c.svc.clock.now(), c.svc.hours)
+            if verdict.refused:
+                ack(response_action="errors", errors={"date": notice(verdict.refused, c.t)})
+                return
+            if verdict.warnings and meta.get("confirmed") != when.isoformat():
+                lines = views.slot_warnings(verdict, ctx, c.t)
+                ack(
+                    response_action="update",
+                    view=views.warned_invite_modal(view, lines, c.t, when.isoformat(), day, clock),
+                )
+                return
         result = checkin.invite(
             c.repo,
             c.person,
@@ -199,10 +238,15 @@ def on_skip_submit(
         enqueue(c.repo, result.planned, now)
         c.commit()
         ack()
+        user = result.ctx.employee.slack_user_id
         text = (
-            c.t._("Cancelled. Both of you get the cancellation for your calendars. I will remind you at the next 1:1.")
+            c.t._(
+                "Cancelled the 1:1 with <@{user}>. Both of you get the cancellation for your calendars. "
+                "I will remind you at the next 1:1.",
+                user=user,
+            )
             if result.moved
-            else c.t._("Skipped this time. I will remind you at the next 1:1.")
+            else c.t._("Skipped the 1:1 with <@{user}> this time. I will remind you at the next one.", user=user)
         )
     _update_origin(client, meta, text)
     c.svc.kick()
@@ -212,15 +256,17 @@ def on_skip_submit(
 
 
 def render_reply(reply: checkin.Reply, c: Caller) -> tuple[list[dict[str, Any]], str]:
+    ctx = None if isinstance(reply, checkin.Refused) else checkin.context(c.repo, reply.meeting_id)
+    label = _label(c, ctx) if ctx is not None else ""
     if isinstance(reply, checkin.Prompt):
         s = c.svc.settings
-        return views.prompt(reply, c.t, s.mal_care_text, s.mal_salary_criteria_url), c.t._(reply.question.text)
+        prompt = views.prompt(reply, c.t, s.mal_care_text, s.mal_salary_criteria_url, label)
+        return prompt, c.t._(reply.question.text)
     if isinstance(reply, checkin.Summary):
-        meeting = c.repo.meeting(reply.meeting_id)
-        tpl = template(meeting.template) if meeting is not None else None
-        return views.summary(reply, c.t, tpl), c.t._("Your preparation")
+        tpl = template(ctx.meeting.template) if ctx is not None else None
+        return views.summary(reply, c.t, tpl, label), c.t._("Your preparation")
     if isinstance(reply, checkin.Paused):
-        return views.paused(reply, c.t), c.t._("Paused")
+        return views.paused(reply, c.t, label), c.t._("Paused")
     text = notice(reply.reason, c.t)
     return views.note(text), text
 
@@ -313,14 +359,19 @@ def on_agree_open(
         ctx = _meeting_or_refuse(c, respond, _meeting_id(action))
         if ctx is None or ctx.meeting.id is None:
             return
-        from datetime import timedelta
-
         default_due = c.svc.today(c.person) + timedelta(days=30)
         plan = template(ctx.meeting.template).plan
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=action_views.agree_modal(ctx.meeting.id, ctx.employee, c.t, default_due, plan),
+        view = action_views.agree_modal(
+            ctx.meeting.id,
+            ctx.employee,
+            c.t,
+            default_due,
+            plan,
+            manager=ctx.manager,
+            label=_label(c, ctx),
+            allow_others=c.svc.settings.mal_allow_other_responsible,
         )
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def on_agree_submit(
@@ -340,7 +391,8 @@ def on_agree_submit(
             what = ((values.get(f"what_{n}") or {}).get("what") or {}).get("value") or ""
             if not what.strip():
                 continue
-            owner_id = ((values.get(f"owner_{n}") or {}).get("owner") or {}).get("selected_user")
+            picked = (values.get(f"owner_{n}") or {}).get("owner") or {}
+            owner_id = picked.get("selected_user") or (picked.get("selected_option") or {}).get("value")
             due_raw = ((values.get(f"due_{n}") or {}).get("due") or {}).get("selected_date")
             goal = ((values.get(f"goal_{n}") or {}).get("goal") or {}).get("value")
             follow_up = ((values.get(f"follow_{n}") or {}).get("follow") or {}).get("value")
@@ -362,6 +414,7 @@ def on_agree_submit(
             return
         from bot import people
 
+        added_ids: list[int] = []
         for n, what, owner_slack, due, goal, follow_up in rows:
             owner = people.ensure(c.repo, client, c.person.team_id, owner_slack, c.svc.clock.now())
             added = actions.add(
@@ -376,18 +429,24 @@ def on_agree_submit(
                 goal=goal,
                 meeting_id=ctx.meeting.id,
                 follow_up=follow_up,
+                allow_others=c.svc.settings.mal_allow_other_responsible,
             )
             if isinstance(added, actions.Refused):
                 c.repo.session.rollback()
-                ack(response_action="errors", errors={f"what_{n}": notice(added.reason, c.t)})
+                field = f"owner_{n}" if added.reason == "owner_not_allowed" else f"what_{n}"
+                ack(response_action="errors", errors={field: notice(added.reason, c.t)})
                 return
+            added_ids.append(added.action.id or 0)
         assert ctx.meeting.id is not None
         # Both are asked to confirm the plan as it now stands: the seeds' signature, before it is archived.
         now = c.svc.clock.now()
         enqueue(c.repo, archive.ask_to_confirm(c.repo, ctx.meeting.id, now, c.svc.hours), now)
         c.commit()
         ack()
-        blocks = action_views.added(len(rows), c.t)
+        label = _label(c, ctx)
+        blocks = action_views.added(len(rows), c.t, label)
+        planned = follow.recorded(c.repo, c.person, ctx, added_ids, c.svc.clock.now(), c.svc.hours)
+        enqueue(c.repo, planned, c.svc.clock.now())
     _dm(client, c, blocks, c.t._("Agreed actions recorded"))
     c.svc.kick()
 
@@ -417,7 +476,7 @@ def on_evaluate_open(
         if c.person.id is not None and c.repo.evaluation(ctx.meeting.id, c.person.id) is not None:
             _refuse(c, respond, "already_evaluated")
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.evaluation_modal(ctx, c.t))
+        client.views_open(trigger_id=body["trigger_id"], view=views.evaluation_modal(ctx, c.t, c.person))
 
 
 def on_evaluate_submit(
@@ -447,6 +506,25 @@ def on_evaluate_submit(
             c.commit()
     _dm(client, c, views.note(text), text)
     c.svc.kick()
+
+
+def on_answer_open(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """'Read the whole answer' under a cut answer in the brief or the summary."""
+    ack()
+    meeting_id, _, key = str(action.get("value", "")).partition(":")
+    with caller(context, client, team_of(body), user_of(body)) as c:
+        found = (
+            checkin.whole_answer(c.repo, c.person, int(meeting_id), key)
+            if meeting_id.isdigit()
+            else checkin.Refused("not_found")
+        )
+        if isinstance(found, checkin.Refused):
+            _refuse(c, respond, found.reason)
+            return
+        view = views.whole_answer_modal(found.question, found.answer, _label(c, found.ctx), c.t)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 # --- steps and choices clicked in the DM -----------------------------------------------------------------
@@ -518,7 +596,7 @@ def on_note_open(
             _refuse(c, respond, own.reason)
             return
         assert own.ctx.meeting.id is not None
-        view = views.notes_modal(own.ctx.meeting.id, own.text, c.t, own.form, own.reflections)
+        view = views.notes_modal(own.ctx.meeting.id, own.text, c.t, own.form, own.reflections, _label(c, own.ctx))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

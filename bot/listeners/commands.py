@@ -16,6 +16,7 @@ from bot.listeners.common import Caller, caller
 from bot.views import actions as action_views
 from bot.views import checkin as checkin_views
 from bot.views import home as home_views
+from bot.views import meeting as meeting_views
 from bot.views.blocks import section
 from bot.views.notices import notice
 from flows import actions, commands, dates, notes, pair_template, privacy, senior
@@ -78,7 +79,8 @@ def _note(ack: Ack, cmd: commands.Command, command: dict[str, Any], context: Bol
             return
         ack()
         assert own.ctx.meeting.id is not None
-        view = checkin_views.notes_modal(own.ctx.meeting.id, own.text, c.t, own.form, own.reflections)
+        label = meeting_views.for_reader(own.ctx, c.person, c.t)
+        view = checkin_views.notes_modal(own.ctx.meeting.id, own.text, c.t, own.form, own.reflections, label)
     client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
@@ -99,7 +101,9 @@ def _target(c: Caller, user_id: str, client: WebClient) -> Person | None:
     return person
 
 
-def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -> list[dict[str, Any]]:
+def answer(
+    c: Caller, cmd: commands.Command, client: WebClient, page: int = 0, lead: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     today = c.svc.today(c.person)
     now = c.svc.clock.now()
     if cmd.name == "error":
@@ -115,7 +119,7 @@ def answer(c: Caller, cmd: commands.Command, client: WebClient, page: int = 0) -
         result = actions.list_for(c.repo, c.person, today, employee, page=page)
         if isinstance(result, actions.Refused):
             return _say(notice(result.reason, c.t))
-        blocks = action_views.action_list(result, c.t, c.person)
+        blocks = action_views.action_list(result, c.t, c.person, lead)
         # The write comes last: SQLite has one writer at a time, so nothing else runs while it is held.
         privacy.audit(c.repo, c.person, set(result.subjects), "actions", now)
         return blocks

@@ -10,7 +10,7 @@ from bot.views import calendar as calendar_views
 from bot.views import home as views
 from bot.views.notices import notice
 from flows import actions as action_flows
-from flows import pair_template
+from flows import lapses, pair_template, season
 from flows.cadence import CADENCES
 from flows.i18n import LANGUAGES
 from flows.pairings import schedule
@@ -26,20 +26,35 @@ def register(app: App) -> None:
 
 def team_rows(c: Caller) -> list[views.TeamRow]:
     assert c.person.id is not None
+    now = c.svc.clock.now()
     pairings = c.repo.reports_of(c.person.id)
     ids = [p.employee_id for p in pairings]
     people = c.repo.people(ids)
     counts = c.repo.action_counts(ids, c.svc.today(c.person))
-    marks = c.repo.meeting_marks([p.id for p in pairings if p.id is not None])
+    pairing_ids = [p.id for p in pairings if p.id is not None]
+    marks = c.repo.meeting_marks(pairing_ids)
+    missed = c.repo.missed_counts(pairing_ids)
     rows = []
     for p in pairings:
         last_held, next_invited = marks.get(p.id or 0, (None, None))
         nxt = next_invited or p.next_window_at
-        rows.append(views.TeamRow(p, people[p.employee_id], last_held, nxt, *counts.get(p.employee_id, (0, 0))))
+        rows.append(
+            views.TeamRow(
+                p,
+                people[p.employee_id],
+                last_held,
+                nxt,
+                *counts.get(p.employee_id, (0, 0)),
+                missed=missed.get(p.id or 0, 0),
+                never=last_held is None and lapses.never_met(p, now),
+                now=now,
+                next_invited=next_invited is not None,
+            )
+        )
     return rows
 
 
-def home_data(c: Caller) -> views.HomeData:
+def home_data(c: Caller, page: int = 0) -> views.HomeData:
     assert c.person.id is not None
     today = c.svc.today(c.person)
     upcoming = []
@@ -58,26 +73,34 @@ def home_data(c: Caller) -> views.HomeData:
         other = others.get(other_of[m.id])
         if other is not None and m.scheduled_at is not None and m.id is not None:
             role = "employee" if pair_by_id[m.pairing_id].employee_id == c.person.id else "manager"
-            upcoming.append(views.Upcoming(other, m.scheduled_at, m.id, role))
-    own = action_flows.list_for(c.repo, c.person, today, c.person, page=0)  # the tab shows the first page
-    own_items = list(own.items) if isinstance(own, action_flows.ActionList) else []
+            upcoming.append(views.Upcoming(other, m, role))
+    # From the same flow as `/mal`: one's own and those one is responsible for (a manager's team as counts).
+    listed = action_flows.list_for(c.repo, c.person, today, page=page, scope="mine")
     from bot.listeners.calendar import feed_url
     from bot.listeners.season import admin_home_blocks
 
     return views.HomeData(
         c.person,
-        sorted(upcoming, key=lambda u: u.when),
-        own_items,
+        sorted(upcoming, key=lambda u: u.meeting.scheduled_at or now),
+        listed if isinstance(listed, action_flows.ActionList) else None,
         team_rows(c),
         c.svc.language(c.person),
-        admin=admin_home_blocks(c),
+        admin=[*admin_home_blocks(c), *lapse_admin_blocks(c)],
         own_pair=(own_pair, manager) if own_pair and (manager := c.repo.person(own_pair.manager_id)) else None,
         feed=calendar_views.feed_blocks(feed_url(c), c.t),
     )
 
 
-def publish_home(c: Caller, client: WebClient) -> None:
-    client.views_publish(user_id=c.person.slack_user_id, view=views.home(home_data(c), c.t))
+def lapse_admin_blocks(c: Caller) -> list[Any]:
+    """For mal admins: missed 1:1s per unit over the last year, as counts."""
+    if not season.is_admin(c.person, c.svc.settings.admin_ids):
+        return []
+    counts = lapses.missed_per_unit(c.repo, c.person.team_id, c.svc.clock.now())
+    return views.missed_per_unit(counts, c.t)
+
+
+def publish_home(c: Caller, client: WebClient, page: int = 0, lead: list[Any] | None = None) -> None:
+    client.views_publish(user_id=c.person.slack_user_id, view=views.home(home_data(c, page), c.t, lead))
 
 
 def on_home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

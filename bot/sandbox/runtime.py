@@ -31,7 +31,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from flows.clock import Clock, ManualClock
 from flows.org import ImportReport
 from storage.db import make_engine, migrate
-from storage.models import Action, Outbox, Pairing
+from storage.models import Action, Meeting, Outbox, Pairing
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
@@ -322,6 +322,14 @@ class Sandbox:
             ).first()
             if nudge is not None:
                 delivery.append(nudge)
+            closing = s.exec(
+                select(Meeting.window_end)
+                .where(col(Meeting.status) == "planned", col(Meeting.window_end) > now)
+                .order_by(col(Meeting.window_end))
+                .limit(1)
+            ).first()
+            if closing is not None:  # a window closing with nothing held: the lapse is planned then
+                planning.append(closing)
             overdue = False
             for action in s.exec(select(Action).where(col(Action.status) == "open")).all():
                 planning.append(midnight(action.due + timedelta(days=1)))

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.views import meeting as meeting_views
 from bot.views.blocks import Block, actions, button, context, escape, input_block, modal, section, text_input
 from flows.checkin import MeetingContext
 from flows.i18n import Translator
-from storage.models import Person
+from storage.models import Meeting, Person
 
 
 def _tz(person: Person) -> str:
@@ -63,7 +64,7 @@ def move_modal(ctx: MeetingContext, t: Translator, origin: dict[str, Any]) -> di
     """The manager's change of date, time or place, filled in with what holds now."""
     assert ctx.meeting.scheduled_at is not None
     blocks: list[Block] = [
-        section(t._("1:1 with <@{user}>", user=ctx.employee.slack_user_id)),
+        section("*" + meeting_views.for_reader(ctx, ctx.manager, t) + "*"),
         *_date_time_inputs(t, ctx.meeting.scheduled_at, _tz(ctx.manager)),
         input_block(
             "place",
@@ -168,9 +169,12 @@ def proposal_declined(ctx: MeetingContext, t: Translator) -> list[Block]:
     ]
 
 
-def upcoming_row(other: Person, when: datetime, meeting_id: int, role: str, t: Translator, tz: str) -> Block:
-    """One coming 1:1 on the Home tab, with the way to move it: the manager changes, the employee proposes."""
-    text = t._("• With <@{user}>: {when}", user=other.slack_user_id, when=t.when(when, tz))
+def upcoming_row(other: Person, meeting: Meeting, role: str, t: Translator, tz: str) -> Block:
+    """One coming 1:1 on the Home tab, named as everywhere else, with the way to move it: the manager changes,
+    the employee proposes."""
+    assert meeting.id is not None
+    meeting_id = meeting.id
+    text = "• " + meeting_views.capital(meeting_views.label(meeting, other, t, tz))
     block_id = f"upcoming:{meeting_id}"
     if role == "manager":
         return section(text, accessory=button(t._("Change"), "meeting_move_open", str(meeting_id)), block_id=block_id)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.views import meeting as meeting_views
 from bot.views.blocks import (
     Block,
     actions,
@@ -23,10 +24,11 @@ from bot.views.blocks import (
     static_select,
     text_input,
 )
+from flows import cadence, slots
 from flows.actions import ActionItem
-from flows.checkin import Answer, MeetingContext, Paused, Prompt, Summary, questions
+from flows.checkin import COMMAND_WORDS, Answer, MeetingContext, Paused, Prompt, Summary, questions
 from flows.evaluations import Other
-from flows.i18n import Translator
+from flows.i18n import N_, Translator
 from flows.notes import ManagerPrep, Theme
 from flows.templates import (
     Question,
@@ -37,6 +39,12 @@ from flows.templates import (
     question_menu,
     template,
 )
+from storage.models import Meeting, Person
+
+
+def words(t: Translator) -> dict[str, str]:
+    """The dialogue's command words in the reader's language, for the hints that name them."""
+    return {name: t._(word) for name, word in COMMAND_WORDS.items()}
 
 
 def _q(q: Question, t: Translator) -> str:
@@ -83,7 +91,7 @@ def _chunks(lines: list[str], limit: int = 2900, sep: str = "\n\n") -> list[str]
     """Lines packed into as few section texts as fit Slack's 3000 characters, leaving room for a title."""
     out: list[str] = []
     for line in lines:
-        line = line[:limit]
+        line = clip(line, limit)
         if out and len(out[-1]) + len(sep) + len(line) <= limit:
             out[-1] += sep + line
         else:
@@ -91,10 +99,20 @@ def _chunks(lines: list[str], limit: int = 2900, sep: str = "\n\n") -> list[str]
     return out or [""]
 
 
+ANSWER_SHOWN = 700  # characters of one answer shown in a list; the rest is one click away
+
+
 def answer_blocks(
-    tpl: Template, items: list[tuple[Question, Answer]], t: Translator, *, limit: int = 30
+    tpl: Template,
+    items: list[tuple[Question, Answer]],
+    t: Translator,
+    *,
+    limit: int = 30,
+    meeting_id: int | None = None,
 ) -> list[Block]:
-    """Answers grouped under the template's sections (in the template's order), the rest first."""
+    """Answers grouped under the template's sections (in the template's order), the rest first.
+
+    A long answer is cut with '…' and gets a button that opens the whole of it (``meeting_id`` given)."""
     by_key = {q.key: (q, a) for q, a in items}
     in_sections = {q.key for s in tpl.sections for q in s.questions}
     groups: list[tuple[str, list[tuple[Question, Answer]]]] = [
@@ -105,22 +123,48 @@ def answer_blocks(
     for title, rows in groups:
         if not rows:
             continue
-        lines = [f"_{escape(_q(q, t))}_\n{answer_text(q, a, t)}" for q, a in rows]
-        chunks = _chunks(lines)
-        if title:
-            chunks[0] = f"*{escape(title)}*\n" + chunks[0]
-        blocks += [section(c) for c in chunks]
+        pending: list[str] = [f"*{escape(title)}*"] if title else []
+        for q, a in rows:
+            whole = answer_text(q, a, t)
+            line = f"_{escape(_q(q, t))}_\n{clip(whole, ANSWER_SHOWN)}"
+            if len(whole) <= ANSWER_SHOWN or meeting_id is None:
+                pending.append(line)
+                continue
+            blocks += [section(c) for c in _chunks(["\n\n".join(pending)])] if pending else []
+            pending = []
+            more = button(t._("Read the whole answer"), "answer_open", f"{meeting_id}:{q.key}")
+            blocks.append(section(line, accessory=more, block_id=f"answer:{meeting_id}:{q.key}"))
+        if pending:
+            blocks += [section(c) for c in _chunks(pending)]
     return blocks[:limit]
+
+
+def whole_answer_modal(q: Question, a: Answer, label: str, t: Translator) -> dict[str, Any]:
+    """One answer in full, in as many sections as it takes."""
+    text = answer_text(q, a, t)
+    parts = [text[i : i + 2900] for i in range(0, len(text), 2900)] or [""]
+    blocks: list[Block] = [context(label), section(f"*{escape(_q(q, t))}*"), *[section(p) for p in parts]]
+    return modal("answer_view", t._("The whole answer"), blocks, submit=None, close=t._("Close"))
 
 
 def _tz(tz: str | None) -> str:
     return tz or "Europe/Oslo"
 
 
-def nudge(ctx: MeetingContext, t: Translator) -> list[Block]:
+def nudge(ctx: MeetingContext, t: Translator, missed: Meeting | None = None) -> list[Block]:
+    """``missed``: the pair's previous window, when it closed with no meeting — said once more, here."""
     assert ctx.meeting.window_start is not None and ctx.meeting.id is not None
-    week = ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz))).date()
+    week = meeting_views.week_of(ctx.meeting, _tz(ctx.manager.tz))
     mid = str(ctx.meeting.id)
+    lapse = []
+    if missed is not None and missed.window_start is not None:
+        text = (
+            N_(":warning: The previous 1:1 with <@{user}> ({when}) did not take place.")
+            if missed.status == "missed"
+            else N_(":warning: The previous 1:1 with <@{user}> ({when}) has not been held yet.")
+        )
+        when = meeting_views.when(missed, t, ctx.manager.tz)
+        lapse.append(context(t._(text, user=ctx.employee.slack_user_id, when=when)))
     return [
         section(
             t._(
@@ -129,6 +173,7 @@ def nudge(ctx: MeetingContext, t: Translator) -> list[Block]:
                 day=t.day(week),
             )
         ),
+        *lapse,
         context(t._("Invite 7–10 days ahead, so there is time to prepare.")),
         actions(
             [
@@ -150,24 +195,31 @@ def invite_modal(
     lead: list[Block] | None = None,
     picked: list[str] | None = None,
     title: str | None = None,
+    suggested: datetime | None = None,
 ) -> dict[str, Any]:
-    """``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is;
+    """``suggested`` is the slot planner's time (shown in the manager's zone, and in the employee's when it
+    differs); ``initial_day`` and ``lead`` let a season's conversation suggest its own date and say what it is;
     ``picked`` are the questions chosen last time, for a template whose manager chooses them."""
     assert ctx.meeting.window_start is not None
-    start = initial_day or ctx.meeting.window_start.astimezone(ZoneInfo(_tz(ctx.manager.tz))).date()
+    zone = ZoneInfo(_tz(ctx.manager.tz))
+    local = suggested.astimezone(zone) if suggested is not None else None
+    start = initial_day or (local.date() if local else ctx.meeting.window_start.astimezone(zone).date())
+    clock = local.strftime("%H:%M") if local else "10:00"
     menu = [option(t._(q.text) if not q.core else "★ " + t._(q.text), q.key) for q in question_menu()]
-    heading = (
-        t._("{conversation} with <@{user}>", conversation=title, user=ctx.employee.slack_user_id)
-        if title
-        else t._("1:1 with <@{user}>", user=ctx.employee.slack_user_id)
-    )
     blocks: list[Block] = [
-        section(heading),
+        section(
+            t._("{title} with <@{user}>", title=meeting_views.title(ctx.meeting, t), user=ctx.employee.slack_user_id)
+        ),
         *(lead or []),
         input_block(
             "date", t._("Date"), {"type": "datepicker", "action_id": "date", "initial_date": start.isoformat()}
         ),
-        input_block("time", t._("Time"), {"type": "timepicker", "action_id": "time", "initial_time": "10:00"}),
+        input_block(
+            "time",
+            t._("Time"),
+            {"type": "timepicker", "action_id": "time", "initial_time": clock},
+            hint=zone_hint(ctx, t, suggested),
+        ),
         input_block("place", t._("Place or link"), text_input("place", max_length=500), optional=True),
         *question_picker(template(ctx.meeting.template), t, picked),
         input_block(
@@ -229,19 +281,97 @@ def question_picker(tpl: Template, t: Translator, picked: list[str] | None) -> l
     ]
 
 
-def skip_modal(meeting_id: int, t: Translator, origin: dict[str, Any]) -> dict[str, Any]:
+def zone_hint(ctx: MeetingContext, t: Translator, suggested: datetime | None) -> str | None:
+    """The time is the manager's; when the employee lives in another zone, say what it is for them."""
+    mine, theirs = _tz(ctx.manager.tz), _tz(ctx.employee.tz)
+    if mine == theirs:
+        return None
+    city = theirs.rsplit("/", 1)[-1].replace("_", " ")
+    if suggested is None:
+        return t._("The time is in your zone. {name} is in {city}.", name=ctx.employee.name or city, city=city)
+    return t._(
+        "The time is in your zone. For {name}, in {city}, the suggested time is {time}.",
+        name=ctx.employee.name or city,
+        city=city,
+        time=suggested.astimezone(ZoneInfo(theirs)).strftime("%H:%M"),
+    )
+
+
+def slot_warnings(check: slots.SlotCheck, ctx: MeetingContext, t: Translator) -> list[str]:
+    """The slot planner's warnings in words, naming whose day or hours each concerns."""
+    lines = []
+    for w in check.warnings:
+        who = ctx.manager if w.role == "manager" else ctx.employee
+        user = who.slack_user_id
+        if w.kind == "weekend":
+            lines.append(t._("It is a weekend day for <@{user}>.", user=user))
+        elif w.kind == "holiday":
+            country, _, day = w.detail.partition(":")
+            name = cadence.holiday_name(date.fromisoformat(day), country, t.language) if day else ""
+            lines.append(t._("It is a public holiday for <@{user}> ({name}).", user=user, name=name))
+        elif w.kind == "away":
+            lines.append(t._("<@{user}> is away then.", user=user))
+        elif w.kind == "out_of_hours":
+            lines.append(t._("It is outside <@{user}>'s working hours ({time} there).", user=user, time=w.detail))
+        elif w.kind == "clash":
+            lines.append(t._("You already have another conversation at that time."))
+    return list(dict.fromkeys(lines))
+
+
+def warned_invite_modal(
+    view: dict[str, Any], warnings: list[str], t: Translator, confirm: str, day: str, clock: str
+) -> dict[str, Any]:
+    """The same form again, with what is unusual about the chosen time; sending it once more goes ahead.
+
+    ``confirm`` (the chosen moment) is kept in the metadata: the same moment sent again is the manager's yes."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    meta["confirmed"] = confirm
+    kept = []
+    for block in view.get("blocks") or []:
+        if block.get("block_id") == "slot_warning":
+            continue
+        element = block.get("element") or {}
+        if block.get("block_id") == "date":
+            block = {**block, "element": {**element, "initial_date": day}}
+        elif block.get("block_id") == "time":
+            block = {**block, "element": {**element, "initial_time": clock}}
+        kept.append(block)
+    text = ":warning: " + " ".join(warnings) + "\n" + t._("Press Send again to invite anyway, or choose another time.")
+    blocks = [section(text, block_id="slot_warning"), *kept]
+    return {
+        "type": "modal",
+        "callback_id": view.get("callback_id") or "meeting_invite_submit",
+        "title": view.get("title"),
+        "submit": view.get("submit"),
+        "close": view.get("close"),
+        "blocks": blocks[:100],
+        "private_metadata": json.dumps(meta)[:3000],
+    }
+
+
+def skip_modal(meeting_id: int, t: Translator, origin: dict[str, Any], label: str = "") -> dict[str, Any]:
+    lead = [section(f"*{label}*")] if label else []
     return modal(
         "meeting_skip_submit",
         t._("Skip this 1:1"),
-        [input_block("reason", t._("Why are you skipping it?"), text_input("reason", multiline=True, max_length=1000))],
+        [
+            *lead,
+            input_block(
+                "reason", t._("Why are you skipping it?"), text_input("reason", multiline=True, max_length=1000)
+            ),
+        ],
         submit=t._("Skip"),
         close=t._("Cancel"),
         private_metadata=json.dumps({"meeting_id": meeting_id, **origin}),
     )
 
 
-def manager_done(text: str) -> list[Block]:
-    return [section(text)]
+def manager_done(text: str, t: Translator | None = None, meeting_id: int = 0) -> list[Block]:
+    """What a nudge becomes once acted on; after an invitation, with a way to change its time."""
+    if t is None or not meeting_id:
+        return [section(text)]
+    change = button(t._("Change the time"), "meeting_invite_open", str(meeting_id))
+    return [section(text, accessory=change, block_id=f"invited:{meeting_id}")]
 
 
 def _when_where(ctx: MeetingContext, t: Translator, tz: str | None) -> str:
@@ -339,10 +469,13 @@ def invitation(
     return blocks[:50]
 
 
-def prompt(p: Prompt, t: Translator, care_override: str | None = None, criteria_url: str | None = None) -> list[Block]:
+def prompt(
+    p: Prompt, t: Translator, care_override: str | None = None, criteria_url: str | None = None, label: str = ""
+) -> list[Block]:
     q = p.question
+    where = f"{label} · " if label else ""
     blocks: list[Block] = [
-        context(t._("Question {n} of {total}", n=p.index + 1, total=p.total)),
+        context(where + t._("Question {n} of {total}", n=p.index + 1, total=p.total)),
         section(f"*{escape(_q(q, t))}*"),
     ]
     if q.hint:
@@ -353,12 +486,16 @@ def prompt(p: Prompt, t: Translator, care_override: str | None = None, criteria_
     if care_text:
         blocks.append(context(":lock: " + escape(care_text)))
     if p.answer:
-        blocks.append(context(t._("Your answer so far: {answer}", answer=answer_text(q, p.answer, t)[:500])))
+        blocks.append(context(t._("Your answer so far: {answer}", answer=clip(answer_text(q, p.answer, t), 500))))
     if p.unclear:
         blocks.append(context(t._("I did not recognise that. Choose one of the buttons, or type its number.")))
     if p.asking_reason:
         blocks.append(section(t._("Why? Write your reason as a message.")))
-        blocks.append(context(t._("`back` lets you choose again, `skip` moves on without a reason, `stop` pauses.")))
+        blocks.append(
+            context(
+                t._("`{back}` lets you choose again, `{skip}` moves on without a reason, `{stop}` pauses.", **words(t))
+            )
+        )
         return blocks
     if q.kind in ("rating", "choice"):
         blocks.append(
@@ -375,18 +512,24 @@ def prompt(p: Prompt, t: Translator, care_override: str | None = None, criteria_
             if q.with_reason
             else t._("Click a button, or type the number or the word.")
         )
-        blocks.append(context(hint + " " + t._("`skip` moves on, `back` goes back, `stop` pauses.")))
+        blocks.append(context(hint + " " + t._("`{skip}` moves on, `{back}` goes back, `{stop}` pauses.", **words(t))))
         return blocks
-    blocks.append(context(t._("Write your answer as a message. `skip` moves on, `back` goes back, `stop` pauses.")))
+    blocks.append(
+        context(
+            t._("Write your answer as a message. `{skip}` moves on, `{back}` goes back, `{stop}` pauses.", **words(t))
+        )
+    )
     return blocks
 
 
-def summary(s: Summary, t: Translator, tpl: Template | None = None) -> list[Block]:
+def summary(s: Summary, t: Translator, tpl: Template | None = None, label: str = "") -> list[Block]:
     blocks: list[Block] = [header(t._("Your preparation"))]
+    if label:
+        blocks.append(context(label))
     if not s.items:
         blocks.append(section(t._("You have not answered any questions yet.")))
     elif tpl is not None:
-        blocks += answer_blocks(tpl, list(s.items), t, limit=40)
+        blocks += answer_blocks(tpl, list(s.items), t, limit=40, meeting_id=s.meeting_id)
     else:
         blocks += [section(f"*{escape(_q(q, t))}*\n{answer_text(q, a, t)}") for q, a in s.items[:40]]
     mid = str(s.meeting_id)
@@ -424,13 +567,15 @@ def summary(s: Summary, t: Translator, tpl: Template | None = None) -> list[Bloc
     return blocks[:50]
 
 
-def paused(p: Paused, t: Translator) -> list[Block]:
+def paused(p: Paused, t: Translator, label: str = "") -> list[Block]:
     return [
+        *([context(label)] if label else []),
         section(
             t._(
-                "Paused. You have answered {answered} of {total}. Write `start` when you want to go on.",
+                "Paused. You have answered {answered} of {total}. Write `{start}` when you want to go on.",
                 answered=p.answered,
                 total=p.total,
+                **words(t),
             )
         ),
         actions([button(t._("Go on"), "prep_start", str(p.meeting_id))], block_id=f"prep_paused:{p.meeting_id}"),
@@ -502,7 +647,7 @@ def prep_form(
     care_override: str | None = None,
     criteria_url: str | None = None,
 ) -> dict[str, Any]:
-    blocks: list[Block] = []
+    blocks: list[Block] = [section(f"*{meeting_views.for_reader(ctx, ctx.employee, t)}*")]
     for q in questions(ctx.meeting):
         blocks += _question_inputs(q, answers.get(q.key), t, care_override, criteria_url)
     return modal(
@@ -547,7 +692,10 @@ def manager_prep(prep: ManagerPrep, t: Translator) -> list[Block]:
 
 
 def manager_prep_modal(prep: ManagerPrep, t: Translator, criteria_url: str | None = None) -> dict[str, Any]:
-    blocks: list[Block] = [context(t._("Only you see these answers."))]
+    blocks: list[Block] = [
+        section(f"*{meeting_views.for_reader(prep.ctx, prep.ctx.manager, t)}*"),
+        context(t._("Only you see these answers.")),
+    ]
     for q, before in prep.items:
         blocks += _question_inputs(q, before, t, criteria_url=criteria_url)
     return modal(
@@ -566,6 +714,7 @@ def notes_modal(
     t: Translator,
     form: tuple[Theme, ...] = (),
     reflections: dict[str, str] | None = None,
+    label: str = "",
 ) -> dict[str, Any]:
     """The author's own notes, and 000's note form for their role as optional reflection prompts: a field per
     theme, its questions as the hint."""
@@ -584,6 +733,7 @@ def notes_modal(
         "note_submit",
         t._("My private notes"),
         [
+            *([section(f"*{label}*")] if label else []),
             context(t._("Only you see these notes: not the other party, not an administrator.")),
             *([context(t._("Questions to reflect on, if you like. Leave any of them empty."))] if themes else []),
             *themes,
@@ -638,7 +788,7 @@ def brief(
     ]
     if answers:
         blocks.append(section(t._("*What <@{user}> has prepared*", user=ctx.employee.slack_user_id)))
-        blocks += answer_blocks(tpl, answers, t, limit=30)
+        blocks += answer_blocks(tpl, answers, t, limit=30, meeting_id=ctx.meeting.id)
     else:
         blocks.append(context(t._("<@{user}> has not shared any preparation.", user=ctx.employee.slack_user_id)))
     if duty is not None:
@@ -676,14 +826,14 @@ def follow_up_duty(country: str, hr: str | None, t: Translator) -> str:
 
 
 def followup(
-    ctx: MeetingContext, t: Translator, missed_brief: list[tuple[Question, Answer]] | None = None
+    ctx: MeetingContext, t: Translator, reader: Person, missed_brief: list[tuple[Question, Answer]] | None = None
 ) -> list[Block]:
     """After the meeting. ``missed_brief`` (to the manager only): the employee's shared preparation, when the
     brief could not reach the manager before the meeting, so what it carried is not lost."""
     assert ctx.meeting.id is not None
     mid = str(ctx.meeting.id)
     blocks = [
-        section(t._("*What have we agreed? Who does what, when?*")),
+        section(f"*{meeting_views.for_reader(ctx, reader, t)}*\n" + t._("*What have we agreed? Who does what, when?*")),
         context(t._("Record what you agreed, so it is followed up. Then tell us how the conversation went.")),
         button_row(
             f"followup:{mid}",
@@ -705,8 +855,8 @@ def followup(
     return blocks[:50]
 
 
-def evaluation_modal(ctx: MeetingContext, t: Translator) -> dict[str, Any]:
-    blocks: list[Block] = []
+def evaluation_modal(ctx: MeetingContext, t: Translator, reader: Person | None = None) -> dict[str, Any]:
+    blocks: list[Block] = [section(f"*{meeting_views.for_reader(ctx, reader or ctx.employee, t)}*")]
     for q in template(ctx.meeting.template).evaluation:
         if q.kind == "choice":
             element = {
@@ -743,6 +893,25 @@ def evaluation_exchange(other: Other, t: Translator) -> list[Block]:
         ),
         *[section(c) for c in _chunks(lines)][:40],
         context(t._("<@{user}> sees your evaluation in the same way.", user=other.author.slack_user_id)),
+    ]
+
+
+def lapse(ctx: MeetingContext, t: Translator) -> list[Block]:
+    """Told once to the manager when a window closed with no 1:1 held."""
+    return [
+        section(
+            t._(
+                ":warning: The 1:1 with <@{user}> ({when}) did not take place: its period ended without a meeting.",
+                user=ctx.employee.slack_user_id,
+                when=meeting_views.when(ctx.meeting, t, ctx.manager.tz),
+            )
+        ),
+        context(
+            t._(
+                "The next nudge for <@{user}> comes as usual. `/mal team` shows when you last met.",
+                user=ctx.employee.slack_user_id,
+            )
+        ),
     ]
 
 

@@ -3,16 +3,18 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.views.actions import item_blocks
+from bot.views.actions import action_list, counts
 from bot.views.blocks import Block, actions, button, context, divider, escape, header, option, section, static_select
 from bot.views.calendar import upcoming_row
 from bot.views.season import season_help
-from flows.actions import ActionItem
+from flows import slots
+from flows.actions import ActionList
 from flows.i18n import N_, Translator
 from flows.pair_template import Changed, Choice
 from flows.templates import conversation_title
-from storage.models import Pairing, Person
+from storage.models import Meeting, Pairing, Person
 
 LANGUAGE_NAMES = {"nb": "Norsk bokmål", "nn": "Norsk nynorsk", "sv": "Svenska", "en": "English"}
 CADENCE_LABELS = {
@@ -26,21 +28,29 @@ CADENCE_LABELS = {
 
 @dataclass(frozen=True)
 class TeamRow:
+    """One report in the manager's overview: when they last met, what is next, counts only.
+
+    ``never`` flags a pair that has had a whole window without ever holding a 1:1; ``missed`` counts windows
+    that closed with no meeting held."""
+
     pairing: Pairing
     employee: Person
     last: datetime | None
     next: datetime | None
     open: int
     overdue: int
+    missed: int = 0
+    never: bool = False
+    now: datetime | None = None
+    next_invited: bool = False
 
 
 @dataclass(frozen=True)
 class Upcoming:
-    """A coming 1:1 of the viewer: with whom, when, and the viewer's part in it (who may move it how)."""
+    """A coming 1:1 of the viewer: with whom, which meeting, and the viewer's part in it (who may move it how)."""
 
     other: Person
-    when: datetime
-    meeting_id: int
+    meeting: Meeting
     role: str
 
 
@@ -48,10 +58,10 @@ class Upcoming:
 class HomeData:
     viewer: Person
     upcoming: list[Upcoming]
-    own: list[ActionItem]
+    actions: ActionList | None
     team: list[TeamRow]
     language: str
-    admin: list[Block] = field(default_factory=list)  # the season's participation counts, for admins only
+    admin: list[Block] = field(default_factory=list)  # participation and missed counts, for admins only
     own_pair: tuple[Pairing, Person] | None = None  # the viewer's own pair and manager, when they have one
     feed: list[Block] = field(default_factory=list)  # the calendar feed's address, or why there is none
 
@@ -64,7 +74,8 @@ def cadence_options(t: Translator) -> list[dict[str, Any]]:
     return [option(t._(label), key) for key, label in CADENCE_LABELS.items()]
 
 
-def home(data: HomeData, t: Translator) -> dict[str, Any]:
+def home(data: HomeData, t: Translator, lead: list[Block] | None = None) -> dict[str, Any]:
+    """``lead``: a confirmation shown above the actions (a Done, with its Undo)."""
     tz = data.viewer.tz or "Europe/Oslo"
     blocks: list[Block] = [
         header(t._("Your 1:1s")),
@@ -93,31 +104,26 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
             )
         )
     if data.upcoming:
-        blocks.append(section(t._("*Next 1:1s*")))
-        blocks += [upcoming_row(u.other, u.when, u.meeting_id, u.role, t, tz) for u in data.upcoming[:10]]
+        blocks.append(section(t._("*Next conversations*")))
+        blocks += [upcoming_row(u.other, u.meeting, u.role, t, tz) for u in data.upcoming[:10]]
     else:
         blocks.append(context(t._("No 1:1 is scheduled yet.")))
     blocks += data.feed
-    blocks += [divider(), section(t._("*Your open actions*"))]
-    if not data.own:
-        blocks.append(context(t._("No open actions. :white_check_mark:")))
-    for item in data.own[:15]:
-        blocks += item_blocks(item, t, data.viewer, show_employee=True)
+    blocks.append(divider())
+    if data.actions is not None:
+        blocks += action_list(data.actions, t, data.viewer, lead)[:40]
     if data.team:
         blocks += [divider(), header(t._("Your team"))]
         for row in data.team[:20]:
-            last = t.short_day(row.last.astimezone().date()) if row.last else t._("none yet")
-            nxt = t.when(row.next, tz) if row.next else t._("not planned")
+            nxt = next_text(row, t, tz)
             blocks.append(
                 section(
                     t._(
-                        "*<@{user}>* · last 1:1: {last} · next: {next}\n"
-                        "{open} open actions, {overdue} overdue · {cadence}",
+                        "*<@{user}>* · {last} · next: {next}\n{counts} · {cadence}",
                         user=row.employee.slack_user_id,
-                        last=last,
+                        last=last_met(row, t, tz),
                         next=nxt,
-                        open=row.open,
-                        overdue=row.overdue,
+                        counts=counts(row.open, row.overdue, t),
                         cadence=cadence_label(row.pairing.cadence, t)
                         + " · "
                         + conversation_title(row.pairing.template, t._),
@@ -127,6 +133,30 @@ def home(data: HomeData, t: Translator) -> dict[str, Any]:
     if data.admin:
         blocks += [divider(), *data.admin]
     return {"type": "home", "blocks": blocks[:100]}
+
+
+def next_text(row: TeamRow, t: Translator, tz: str) -> str:
+    """The invited meeting's time, or the week the next window opens in (from its first working day)."""
+    if row.next is None:
+        return t._("not planned")
+    if row.next_invited:
+        return t.when(row.next, tz)
+    local = row.next.astimezone(ZoneInfo(tz)).date()
+    return t._("the week of {day}", day=t.day(slots.first_working_day(local, tz)))
+
+
+def last_met(row: TeamRow, t: Translator, tz: str) -> str:
+    """'last 1:1 12 days ago', or a flag for a pair that has never met and for windows that lapsed."""
+    if row.last is not None and row.now is not None:
+        days = max(0, (row.now - row.last).days)
+        text = t.ngettext("last 1:1 {n} day ago", "last 1:1 {n} days ago", days)
+    elif row.never:
+        text = t._(":warning: no 1:1 yet")
+    else:
+        text = t._("no 1:1 yet")
+    if row.missed:
+        text += " · " + t.ngettext(":warning: {n} missed", ":warning: {n} missed", row.missed)
+    return text
 
 
 def team(rows: list[TeamRow], t: Translator) -> list[Block]:
@@ -139,11 +169,11 @@ def team(rows: list[TeamRow], t: Translator) -> list[Block]:
         blocks.append(
             section(
                 t._(
-                    "*<@{user}>* · {state} · {open} open actions, {overdue} overdue",
+                    "*<@{user}>* · {state} · {last}\n{counts}",
                     user=row.employee.slack_user_id,
                     state=state,
-                    open=row.open,
-                    overdue=row.overdue,
+                    last=last_met(row, t, row.employee.tz or "Europe/Oslo"),
+                    counts=counts(row.open, row.overdue, t),
                 ),
                 accessory=static_select(
                     "team_cadence",
@@ -261,3 +291,14 @@ def help_blocks(t: Translator) -> list[Block]:
 
 def text(message: str) -> list[Block]:
     return [section(escape(message) if "<" in message and "<@" not in message else message)]
+
+
+def missed_per_unit(counts: dict[str, int], t: Translator) -> list[Block]:
+    """For admins: how many 1:1s lapsed per unit in the last year — numbers only, no names, no content."""
+    if not counts:
+        return []
+    lines = [
+        t.ngettext("• {unit}: {n} missed 1:1", "• {unit}: {n} missed 1:1s", n, unit=unit or t._("(no unit)"))
+        for unit, n in sorted(counts.items())
+    ]
+    return [section(t._("*Missed 1:1s in the last 12 months*") + "\n" + "\n".join(lines[:40]))]

@@ -173,6 +173,37 @@ def test_errors_have_slacks_shape(emulator: SlackEmulator, client: WebClient) ->
     assert emulator.count_calls("chat.postMessage") == 7
 
 
+def test_blocks_and_views_are_checked_with_slack_sdks_own_models(emulator: SlackEmulator, client: WebClient) -> None:
+    """What slack_sdk's Block Kit models refuse — a button without text, a select option over 75 characters,
+    an unknown block type, a modal title over 24 characters — is refused as Slack refuses it."""
+    bad_messages = [
+        [{"type": "actions", "elements": [{"type": "button", "action_id": "a"}]}],
+        [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "x"},
+                "accessory": {
+                    "type": "static_select",
+                    "action_id": "s",
+                    "options": [{"text": {"type": "plain_text", "text": "o" * 76}, "value": "v"}],
+                },
+            }
+        ],
+        [{"type": "no_such_block"}],
+        [{"type": "context", "elements": []}],
+    ]
+    for blocks in bad_messages:
+        with pytest.raises(SlackApiError) as excinfo:
+            client.chat_postMessage(channel="U1", text="x", blocks=blocks)
+        assert api_error(excinfo) == "invalid_blocks", blocks
+    emulator.add_user("U9", "nine")
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_publish(user_id="U9", view={"type": "home", "blocks": []})
+    assert api_error(excinfo) == "invalid_arguments"
+    fine = [{"type": "section", "text": {"type": "mrkdwn", "text": "ok"}}]
+    assert client.chat_postMessage(channel="U1", text="x", blocks=fine)["ok"]
+
+
 def test_rate_limit_answers_429_and_sdk_retry_handler_recovers(emulator: SlackEmulator, client: WebClient) -> None:
     emulator.set_rate_limit("users.info", 1, per_seconds=0.5)
     client.users_info(user="U1")

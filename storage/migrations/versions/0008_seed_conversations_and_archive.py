@@ -1,7 +1,7 @@
 """conversations of the seeds reachable, confirmed plans archived
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 09:32:19.937712
 """
 
