@@ -42,15 +42,15 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
     s = svc.settings
     oauth = None
     if s.oauth_mode and not socket_mode:
-        from bot.oauth import installation_store, oauth_settings
+        from bot.oauth import install_flow, installation_store
 
-        oauth = oauth_settings(svc, installation_store(svc))
+        oauth = install_flow(svc, installation_store(svc))
     app = App(
         client=listener_client(None if oauth else s.bot_token, s.slack_api_url),
         signing_secret=None if socket_mode else s.signing_secret,
         request_verification_enabled=not socket_mode,
         process_before_response=False,
-        oauth_settings=oauth,
+        oauth_flow=oauth,
         # Bolt's own English text otherwise; the workspace is unknown, so the organisation's language is used.
         user_facing_authorize_error_message=svc.t(None)._(
             "mal is not installed in this workspace, or it has been removed. Ask your Slack admin to install it."
