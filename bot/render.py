@@ -12,7 +12,7 @@ from bot.services import Services
 from bot.views import actions as action_views
 from bot.views import checkin as views
 from bot.views import season as season_views
-from bot.views.blocks import Block
+from bot.views.blocks import Block, escape, name_of
 from flows import actions as action_flows
 from flows import checkin, notes, privacy, season
 from flows.i18n import Translator
@@ -43,12 +43,12 @@ def render(
         if ctx is None:
             return None
         if kind == "nudge":
-            return Rendered(t._("Time for your 1:1 with {name}", name=ctx.employee.name), views.nudge(ctx, t))
+            return Rendered(t._("Time for your 1:1 with {name}", name=name_of(ctx.employee)), views.nudge(ctx, t))
         if kind == "invite":
             title = (
-                t._("Invitation to your annual conversation with {name}", name=ctx.manager.name)
+                t._("Invitation to your annual conversation with {name}", name=name_of(ctx.manager))
                 if ctx.meeting.season_id is not None
-                else t._("Invitation to your 1:1 with {name}", name=ctx.manager.name)
+                else t._("Invitation to your 1:1 with {name}", name=name_of(ctx.manager))
             )
             return Rendered(
                 title,
@@ -65,10 +65,13 @@ def render(
             if isinstance(prep, checkin.Refused):
                 return None
             return Rendered(
-                t._("Your own preparation for the 1:1 with {name}", name=ctx.employee.name), views.manager_prep(prep, t)
+                t._("Your own preparation for the 1:1 with {name}", name=name_of(ctx.employee)),
+                views.manager_prep(prep, t),
             )
         if kind == "prep_reminder":
-            return Rendered(t._("Prepare for your 1:1 with {name}", name=ctx.manager.name), views.prep_reminder(ctx, t))
+            return Rendered(
+                t._("Prepare for your 1:1 with {name}", name=name_of(ctx.manager)), views.prep_reminder(ctx, t)
+            )
         if kind == "brief":
             assert ctx.meeting.id is not None
             shared = checkin.summary(repo, ctx.meeting).items if ctx.meeting.prep_shared_at else ()
@@ -76,7 +79,7 @@ def render(
                 privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
             own = notes.manager_prep(repo, ctx.manager, ctx.meeting.id)
             return Rendered(
-                t._("Tomorrow's 1:1 with {name}", name=ctx.employee.name),
+                t._("Tomorrow's 1:1 with {name}", name=name_of(ctx.employee)),
                 views.brief(
                     ctx,
                     t,
@@ -95,7 +98,9 @@ def render(
         items = [i for i in _own(repo, svc, person) if i.id == action.id]
         if not items:
             return None
-        return Rendered(t._("Reminder: {what}", what=action.what[:200]), action_views.due_reminder(items[0], t, person))
+        return Rendered(
+            t._("Reminder: {what}", what=escape(action.what[:200])), action_views.due_reminder(items[0], t, person)
+        )
     if kind == "digest":
         overdue = [i for i in _own(repo, svc, person) if i.overdue and i.owner.id == person.id]
         if not overdue:
@@ -138,6 +143,6 @@ def _render_season(repo: Repo, kind: str, payload: dict[str, Any], person: Perso
     if ctx is None or ctx.meeting.status != "planned":
         return None
     return Rendered(
-        t._("Time for the annual conversation with {name}", name=ctx.employee.name),
+        t._("Time for the annual conversation with {name}", name=name_of(ctx.employee)),
         season_views.season_nudge(ctx, row, t),
     )

@@ -16,7 +16,7 @@ from bot.listeners.common import Caller, caller
 from bot.views import actions as action_views
 from bot.views import checkin as checkin_views
 from bot.views import home as home_views
-from bot.views.blocks import section
+from bot.views.blocks import escape, section
 from bot.views.notices import notice
 from flows import actions, commands, dates, notes, privacy
 from flows.access import is_nearest_manager
@@ -83,10 +83,13 @@ def _note(ack: Ack, cmd: commands.Command, command: dict[str, Any], context: Bol
 
 
 def _fallback(blocks: list[dict[str, Any]]) -> str:
+    """The message's ``text`` (mrkdwn) from its first block: plain text, such as a header with a name, is
+    escaped on the way, or a name like ``<!here>`` would become a mention there."""
     for b in blocks:
         text = b.get("text")
         if isinstance(text, dict):
-            return str(text.get("text", ""))[:300]
+            value = str(text.get("text", ""))
+            return (escape(value) if text.get("type") == "plain_text" else value)[:300]
     return "mal"
 
 
