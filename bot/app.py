@@ -12,7 +12,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.listeners import actions, checkin, commands, events, home, season
-from bot.listeners.common import refuse_bad_submissions
+from bot.listeners.common import refuse_bad_submissions, strip_control_characters
 from bot.services import Services
 
 LISTENER_MODULES = (commands, actions, checkin, home, events, season)
@@ -67,6 +67,7 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
         context["mal"] = svc
         next()
 
+    app.middleware(strip_control_characters)
     app.middleware(refuse_bad_submissions)
     for module in LISTENER_MODULES:
         module.register(app)

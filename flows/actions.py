@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flows.access import can_see_employee, can_touch_action, is_nearest_manager
+from flows.dates import latest
 from storage.models import Action, ActionEvent, Person
 from storage.repo import Repo
 
@@ -149,6 +150,8 @@ def add(
         return Refused("too_long")
     if due < today:
         return Refused("past")
+    if due > latest(today):
+        return Refused("too_far")
     if owner.team_id != employee.team_id or not owner.active:
         return Refused("owner_unknown")
     assert actor.id is not None and employee.id is not None and owner.id is not None
@@ -203,6 +206,8 @@ def postpone(repo: Repo, actor: Person, action_id: int, new_due: date, now: date
         return Refused("closed")
     if new_due < today:
         return Refused("past")
+    if new_due > latest(today):
+        return Refused("too_far")
     assert actor.id is not None
     for _ in range(MOVE_TRIES):  # a move by someone else between reading and writing: read again
         if action.status != "open":

@@ -26,6 +26,8 @@ REASONS = {
     "date_unparseable": N_("I could not read the date “{arg}”. Write it like 2026-12-15 or 15.12.2026."),
     "date_missing": N_("Add a date at the end, like `by 15.12.2026`."),
     "date_past": N_("The date {arg} has already passed. Choose a date from today on."),
+    "date_too_far": N_("The date {arg} is too far ahead: choose a date at most five years from today."),
+    "too_far": N_("That date is too far ahead: choose a date at most five years from today."),
     "no_meeting": N_("There is no coming conversation to keep notes for yet."),
     "no_pairing": N_("You have no manager or reports in mal yet. An admin imports who reports to whom."),
     "already_evaluated": N_("You have already evaluated this conversation. Thank you!"),
