@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.listeners.common import Caller, caller, team_of, user_of
+from bot.listeners.common import Caller, caller, sealed_origin, team_of, trusted_origin, user_of
 from bot.views import actions as action_views
 from bot.views import checkin as views
 from bot.views.notices import notice
@@ -84,7 +84,8 @@ def on_invite_open(
         ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager", open_only=True)
         if ctx is None:
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, _origin(body)))
+        origin = sealed_origin(c, _origin(body), f"meeting:{ctx.meeting.id}")
+        client.views_open(trigger_id=body["trigger_id"], view=views.invite_modal(ctx, c.t, origin))
 
 
 def on_skip_open(
@@ -95,7 +96,8 @@ def on_skip_open(
         ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager")
         if ctx is None or ctx.meeting.id is None:
             return
-        client.views_open(trigger_id=body["trigger_id"], view=views.skip_modal(ctx.meeting.id, c.t, _origin(body)))
+        origin = sealed_origin(c, _origin(body), f"meeting:{ctx.meeting.id}")
+        client.views_open(trigger_id=body["trigger_id"], view=views.skip_modal(ctx.meeting.id, c.t, origin))
 
 
 def on_snooze(
@@ -121,9 +123,10 @@ def on_snooze(
         )
 
 
-def _update_origin(client: WebClient, meta: dict[str, Any], text: str) -> None:
-    if meta.get("channel") and meta.get("ts"):
-        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=views.manager_done(text))
+def _update_origin(client: WebClient, origin: dict[str, Any], text: str) -> None:
+    """Replace the buttons of the message the modal was opened from, if mal sealed where that was."""
+    if origin.get("channel") and origin.get("ts"):
+        client.chat_update(channel=origin["channel"], ts=origin["ts"], text=text, blocks=views.manager_done(text))
 
 
 def on_invite_submit(
@@ -158,12 +161,13 @@ def on_invite_submit(
             return
         enqueue(c.repo, result.planned, c.svc.clock.now())
         ack()
+        origin = trusted_origin(c, meta, f"meeting:{meta.get('meeting_id')}")
         text = c.t._(
             ":white_check_mark: Invitation sent to <@{user}> for {when}.",
             user=result.ctx.employee.slack_user_id,
             when=c.t.when(when, c.person.tz or "Europe/Oslo"),
         )
-    _update_origin(client, meta, text)
+    _update_origin(client, origin, text)
     c.svc.kick()
 
 
@@ -178,8 +182,9 @@ def on_skip_submit(
             ack(response_action="errors", errors={"reason": notice(result.reason, c.t)})
             return
         ack()
+        origin = trusted_origin(c, meta, f"meeting:{meta.get('meeting_id')}")
         text = c.t._("Skipped this time. I will remind you at the next 1:1.")
-    _update_origin(client, meta, text)
+    _update_origin(client, origin, text)
 
 
 # --- employee: preparation ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot import people
+from bot.sealed import seal, unseal
 from bot.services import Services
 from bot.views.notices import notice
 from flows.dates import latest
@@ -29,6 +30,17 @@ class Caller:
     def commit(self) -> None:
         """Save before telling the person: what they see next must already be true in the store."""
         self.repo.session.commit()
+
+
+def sealed_origin(c: Caller, origin: dict[str, str], subject: str) -> dict[str, str]:
+    """Where a modal was opened from (a response_url, a message), for its ``private_metadata``: sealed to the
+    caller and ``subject`` (e.g. ``meeting:12``), so a forged view cannot point mal anywhere else."""
+    return {"origin": seal(c.svc.sealing_key, origin, c.person.slack_user_id, subject)}
+
+
+def trusted_origin(c: Caller, meta: dict[str, Any], subject: str) -> dict[str, Any]:
+    """The origin a submitted modal carries, if mal sealed it for this caller and subject; else nothing."""
+    return unseal(c.svc.sealing_key, meta.get("origin"), c.person.slack_user_id, subject) or {}
 
 
 def services(context: BoltContext) -> Services:
