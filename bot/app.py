@@ -11,6 +11,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.afterwards import on_listener_error
 from bot.listeners import actions, checkin, commands, events, home, season
 from bot.listeners.common import refuse_bad_submissions, strip_control_characters
 from bot.services import Services
@@ -67,6 +68,7 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
         context["mal"] = svc
         next()
 
+    app.error(on_listener_error(svc))
     app.middleware(strip_control_characters)
     app.middleware(refuse_bad_submissions)
     for module in LISTENER_MODULES:

@@ -12,7 +12,8 @@ from bot.services import Services
 from bot.views import actions as action_views
 from bot.views import checkin as views
 from bot.views import season as season_views
-from bot.views.blocks import Block, escape, name_of
+from bot.views.blocks import Block, escape, name_of, section
+from bot.views.notices import notice
 from flows import actions as action_flows
 from flows import checkin, notes, privacy, season
 from flows.i18n import Translator
@@ -36,6 +37,9 @@ def render(
     repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person: Person, now: datetime
 ) -> Rendered | None:
     t = svc.t(person)
+    if kind == "notice":  # a failure the person could not be told about at the time (bot.afterwards)
+        text = notice(str(payload.get("reason", "")), t)
+        return Rendered(text, [section(text)])
     if kind in SEASON_KINDS:
         return _render_season(repo, kind, payload, person, t)
     if "meeting_id" in payload:

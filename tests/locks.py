@@ -10,10 +10,10 @@ from sqlalchemy.engine import make_url
 
 
 @contextmanager
-def write_lock_held(database_url: str, table: str = "action") -> Iterator[threading.Event]:
+def write_lock_held(database_url: str, tables: tuple[str, ...] = ("action",)) -> Iterator[threading.Event]:
     """Hold the write lock until the block ends (or the yielded event is set): on SQLite the whole file's
-    (``BEGIN IMMEDIATE`` in a connection of its own), on PostgreSQL ``table``'s (EXCLUSIVE mode lets others
-    read the table but not write it)."""
+    (``BEGIN IMMEDIATE`` in a connection of its own), on PostgreSQL that of ``tables`` (EXCLUSIVE mode lets
+    others read them but not write)."""
     url = make_url(database_url)
     release = threading.Event()
     held = threading.Event()
@@ -31,7 +31,8 @@ def write_lock_held(database_url: str, table: str = "action") -> Iterator[thread
                 return
             engine = sa.create_engine(url)
             with engine.connect() as pg:
-                pg.execute(sa.text(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE'))
+                names = ", ".join(f'"{table}"' for table in tables)
+                pg.execute(sa.text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
                 held.set()
                 release.wait(60)
                 pg.rollback()

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
@@ -26,9 +26,21 @@ class Caller:
     person: Person
     t: Translator
     svc: Services
+    # Writes that may come after the answer (who read what): a listener that answers from reads alone gives
+    # them to ``bot.afterwards.save_later`` once Slack has its answer; anyone else writes them with the rest.
+    later: list[Callable[[Repo], None]] = field(default_factory=list)
+
+    def after_answer(self, write: Callable[[Repo], None]) -> None:
+        self.later.append(write)
+
+    def write_later(self) -> None:
+        for write in self.later:
+            write(self.repo)
+        self.later.clear()
 
     def commit(self) -> None:
         """Save before telling the person: what they see next must already be true in the store."""
+        self.write_later()
         self.repo.session.commit()
 
 
@@ -63,7 +75,19 @@ def caller(context: BoltContext, client: WebClient | None, team_id: str, user_id
     svc = services(context)
     with svc.unit() as repo:
         person = people.ensure(repo, client, team_id, user_id, svc.clock.now())
-        yield Caller(repo, person, svc.t(person), svc)
+        found = Caller(repo, person, svc.t(person), svc)
+        yield found
+        found.write_later()
+
+
+@contextmanager
+def known_caller(context: BoltContext, team_id: str, user_id: str) -> Iterator[Caller | None]:
+    """The caller if mal knows them already, in a unit of work that writes nothing (so it never waits for the
+    database's write lock); None for somebody new, whose first contact is a write."""
+    svc = services(context)
+    with svc.unit() as repo:
+        person = repo.person_by_slack(team_id, user_id)
+        yield Caller(repo, person, svc.t(person), svc) if person is not None else None
 
 
 SLACK_TEXT_INPUT_MAX = 3000

@@ -32,6 +32,27 @@ REASONS = {
     "no_pairing": N_("You have no manager or reports in mal yet. An admin imports who reports to whom."),
     "already_evaluated": N_("You have already evaluated this conversation. Thank you!"),
     "inactive_user": N_("{arg} is deactivated in this workspace."),
+    # something failed after the click or command was answered (bot.afterwards.tell_failure)
+    "not_saved_busy": N_("That could not be saved just now: mal's database was busy. Please try again in a minute."),
+    "form_not_opened": N_("Slack did not open the form just now (it was busy). Please click the button again."),
+    "home_not_shown": N_(
+        "Your Home tab in mal could not be shown just now (Slack was busy). Open it again in a moment."
+    ),
+    "export_not_sent": N_(
+        "Your export could not be sent: Slack did not take the file. Nothing is lost; type `/mal export` again "
+        "in a while."
+    ),
+    "next_question_not_sent": N_(
+        "Your answer is saved, but Slack did not take my next question just now. Press “Prepare here, one "
+        "question at a time” on the invitation to go on where you left off."
+    ),
+    "saved_not_shown": N_(
+        "That is saved, but Slack did not take my answer just now. Type `/mal` to see where things stand."
+    ),
+    "failed_try_again": N_(
+        "Something went wrong on mal's side and it could not finish that. Please try again; if it keeps happening, "
+        "tell your Slack admin."
+    ),
     # the annual season
     "not_admin": N_("Only an admin of mal can do that. Admins see participation counts, never content."),
     "no_season": N_("No annual season is open for you right now."),
