@@ -88,7 +88,13 @@ def an_action(bot: Harness) -> int:
         today = bot.svc.today(per) if bot.svc else None
         assert today is not None
         added = actions.add(
-            repo, per, kari, what="Fullføre kurset", due=today.replace(day=28), owner=kari, now=bot.clock.now(),
+            repo,
+            per,
+            kari,
+            what="Fullføre kurset",
+            due=today.replace(day=28),
+            owner=kari,
+            now=bot.clock.now(),
             today=today,
         )
         assert isinstance(added, actions.Added) and added.action.id is not None

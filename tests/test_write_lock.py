@@ -38,7 +38,13 @@ def test_mal_answers_and_an_added_action_is_kept_while_another_connection_holds_
         per, kari = (repo.person_by_slack(bot.emulator.team_id, u) for u in ("UPER", "UKARI"))
         assert per is not None and kari is not None
         added = actions.add(
-            repo, per, kari, what="Fullføre kurset", due=date(2026, 12, 15), owner=kari, now=bot.clock.now(),
+            repo,
+            per,
+            kari,
+            what="Fullføre kurset",
+            due=date(2026, 12, 15),
+            owner=kari,
+            now=bot.clock.now(),
             today=date(2026, 11, 23),
         )
         assert isinstance(added, actions.Added)
@@ -46,7 +52,9 @@ def test_mal_answers_and_an_added_action_is_kept_while_another_connection_holds_
     with write_lock_held(bot.database_url, ("action", "actionevent", "auditlog", "person")):
         locked_at = time.monotonic()
         listing, listed_in = timed(lambda: bot.d.slash_command("UPER", ""))
-        adding, added_in = timed(lambda: bot.d.slash_command("UPER", "add <@UKARI|kari> Bestille kurs innen 20.12.2026"))
+        adding, added_in = timed(
+            lambda: bot.d.slash_command("UPER", "add <@UKARI|kari> Bestille kurs innen 20.12.2026")
+        )
         add_url = bot.d.last_response_url
         with bot.repo() as repo:
             stored_meanwhile = [a.what for a in repo.session.exec(select(Action)).all()]
