@@ -37,10 +37,7 @@ def installed(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
 
 def doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     code = main(["doctor", *args])
-    out = capsys.readouterr().out
-    with capsys.disabled():
-        print(out)
-    return code, out
+    return code, capsys.readouterr().out
 
 
 def test_a_healthy_installation_passes_every_check(installed: Harness, capsys: pytest.CaptureFixture[str]) -> None:
