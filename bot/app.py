@@ -12,8 +12,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import metrics
+from bot.afterwards import on_listener_error
 from bot.listeners import actions, calendar, checkin, commands, events, home, plan, season
-from bot.listeners.common import refuse_bad_submissions
+from bot.listeners.common import refuse_bad_submissions, strip_control_characters
 from bot.services import Services
 
 LISTENER_MODULES = (commands, actions, checkin, home, events, season, calendar, plan)
@@ -45,15 +46,15 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
     svc.socket_mode = socket_mode
     oauth = None
     if s.oauth_mode and not socket_mode:
-        from bot.oauth import installation_store, oauth_settings
+        from bot.oauth import install_flow, installation_store
 
-        oauth = oauth_settings(svc, installation_store(svc))
+        oauth = install_flow(svc, installation_store(svc))
     app = App(
         client=listener_client(None if oauth else s.bot_token, s.slack_api_url),
         signing_secret=None if socket_mode else s.signing_secret,
         request_verification_enabled=not socket_mode,
         process_before_response=False,
-        oauth_settings=oauth,
+        oauth_flow=oauth,
         # Bolt's own English text otherwise; the workspace is unknown, so the organisation's language is used.
         user_facing_authorize_error_message=svc.t(None)._(
             "mal is not installed in this workspace, or it has been removed. Ask your Slack admin to install it."
@@ -72,6 +73,8 @@ def create_app(svc: Services, *, socket_mode: bool = False) -> App:
         context["mal"] = svc
         next()
 
+    app.error(on_listener_error(svc))
+    app.middleware(strip_control_characters)
     app.middleware(refuse_bad_submissions)
     for module in LISTENER_MODULES:
         module.register(app)

@@ -227,6 +227,27 @@ def cmd_archive(args: argparse.Namespace) -> int:
         )
     )
     return 0 if failed == 0 else 1
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the installation against Slack and the database, and say what to change; 0 only if all holds."""
+    from bot.app import listener_client
+    from bot.doctor import examine, report
+
+    settings = load_settings(require_slack=False)
+    svc = _services(settings)
+    t = translator(settings.mal_locale)
+    token = settings.bot_token
+    if settings.oauth_mode and args.team:
+        from bot.oauth import installation_store
+
+        try:
+            bot = installation_store(svc).find_bot(enterprise_id=None, team_id=args.team)
+        except Exception:  # the database's own finding below says why
+            bot = None
+        token = (bot.bot_token or "") if bot is not None else ""
+    client = listener_client(token, settings.slack_api_url) if token else None
+    findings = examine(settings, svc.engine, client, t, svc.clock.now())
+    print(report(findings, t))
+    return 0 if all(f.ok for f in findings) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     tick = sub.add_parser("tick", help="plan due messages and send them once")
     tick.add_argument("--now", help="run as if it were this time (ISO 8601 with zone)")
     tick.set_defaults(func=cmd_tick)
+    doctor = sub.add_parser("doctor", help="check the token's scopes, secrets, database, calendar and admin DMs")
+    doctor.add_argument("--team", help="workspace ID (T…) to check, when mal is installed in several over OAuth")
+    doctor.set_defaults(func=cmd_doctor)
     forget = sub.add_parser("forget", help="erase a person's content on request (keeps counts)")
     forget.add_argument("person", help="Slack user ID or e-mail address")
     forget.set_defaults(func=cmd_forget)

@@ -5,12 +5,16 @@ The stores' tables belong to the schema like every other table: migration 0004 c
 records the workspace and lifts an earlier revocation, so a re-install resumes sending.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_flow import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.authorize_url_generator import AuthorizeUrlGenerator
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
@@ -21,6 +25,8 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600
 HTML: dict[str, str | Sequence[str]] = {"Content-Type": "text/html; charset=utf-8"}
+# What Slack's workspace ids look like; ``?team=`` is passed on to Slack only when it is one.
+TEAM_ID = re.compile(r"T[A-Z0-9]+")
 
 
 def installation_store(svc: Services) -> SQLAlchemyInstallationStore:
@@ -35,6 +41,47 @@ def record_install(svc: Services, team_id: str, name: str) -> None:
         ws.active = True
         ws.revoked_at = None
         repo.add(ws)
+
+
+class EncodedAuthorizeUrl(AuthorizeUrlGenerator):
+    """Slack's consent URL with every parameter encoded: slack-sdk's own pastes them in as they are, so a
+    ``team`` of ``T1&scope=admin&redirect_uri=…`` would add parameters of the caller's choosing."""
+
+    def generate(self, state: str, team: str | None = None) -> str:
+        query = {
+            "state": state,
+            "client_id": self.client_id,
+            "scope": ",".join(self.scopes or ()),
+            "user_scope": ",".join(self.user_scopes or ()),
+        }
+        if self.redirect_uri is not None:
+            query["redirect_uri"] = self.redirect_uri
+        if team is not None:
+            if not TEAM_ID.fullmatch(team):
+                raise ValueError("not a Slack team id")
+            query["team"] = team
+        sep = "&" if "?" in self.authorization_url else "?"
+        return f"{self.authorization_url}{sep}{urlencode(query)}"
+
+
+class InstallFlow(OAuthFlow):
+    """Bolt's OAuth flow, refusing an install link whose ``team`` is not a Slack team id before anything is
+    stored or anyone is sent to Slack."""
+
+    def __init__(self, settings: OAuthSettings, svc: Services) -> None:
+        super().__init__(settings=settings)
+        self.svc = svc
+
+    def handle_installation(self, request: BoltRequest) -> BoltResponse:
+        teams = request.query.get("team")
+        if teams is not None and (len(teams) != 1 or not TEAM_ID.fullmatch(teams[0])):
+            page = install_views.bad_team(self.svc.t(None), INSTALL_PATH)
+            return BoltResponse(status=400, body=page, headers=dict(HTML))
+        return super().handle_installation(request)
+
+
+def install_flow(svc: Services, store: SQLAlchemyInstallationStore) -> InstallFlow:
+    return InstallFlow(oauth_settings(svc, store), svc)
 
 
 def oauth_settings(svc: Services, store: SQLAlchemyInstallationStore) -> OAuthSettings:
@@ -52,7 +99,7 @@ def oauth_settings(svc: Services, store: SQLAlchemyInstallationStore) -> OAuthSe
         page = install_views.install_failed(svc.t(None), args.reason, INSTALL_PATH)
         return BoltResponse(status=args.suggested_status_code, body=page, headers=dict(HTML))
 
-    return OAuthSettings(
+    settings = OAuthSettings(
         client_id=s.slack_client_id,
         client_secret=s.client_secret,
         scopes=s.scopes,
@@ -66,6 +113,14 @@ def oauth_settings(svc: Services, store: SQLAlchemyInstallationStore) -> OAuthSe
         state_expiration_seconds=STATE_SECONDS,
         callback_options=CallbackOptions(success=success, failure=failure),
     )
+    settings.authorize_url_generator = EncodedAuthorizeUrl(
+        client_id=s.slack_client_id,
+        redirect_uri=s.slack_redirect_uri,
+        scopes=settings.scopes,
+        user_scopes=settings.user_scopes,
+        authorization_url=settings.authorization_url,
+    )
+    return settings
 
 
 def forget_revoked_installations(app: App) -> Callable[..., None]:

@@ -15,7 +15,8 @@ from bot.views import checkin as views
 from bot.views import meeting as meeting_views
 from bot.views import plan as plan_views
 from bot.views import season as season_views
-from bot.views.blocks import Block
+from bot.views.blocks import Block, escape, name_of, section
+from bot.views.notices import notice
 from flows import actions as action_flows
 from flows import archive, cadence, calendar, checkin, evaluations, follow, lapses, notes, privacy, season
 from flows.calendar import CalendarFile
@@ -47,6 +48,9 @@ def render(
     repo: Repo, svc: Services, kind: str, payload: dict[str, Any], person: Person, now: datetime
 ) -> Rendered | None:
     t = svc.t(person)
+    if kind == "notice":  # a failure the person could not be told about at the time (bot.afterwards)
+        text = notice(str(payload.get("reason", "")), t)
+        return Rendered(text, [section(text)])
     if kind in SEASON_KINDS:
         return _render_season(repo, svc, kind, payload, person, now)
     if "meeting_id" in payload:
@@ -55,14 +59,15 @@ def render(
             return None
         if kind == "nudge":
             missed = lapses.missed_before(repo, ctx.meeting)
-            return Rendered(t._("Time for your 1:1 with {name}", name=ctx.employee.name), views.nudge(ctx, t, missed))
+            name = name_of(ctx.employee)
+            return Rendered(t._("Time for your 1:1 with {name}", name=name), views.nudge(ctx, t, missed))
         if kind == "lapse":
-            return Rendered(t._("Missed 1:1 with {name}", name=ctx.employee.name), views.lapse(ctx, t))
+            return Rendered(t._("Missed 1:1 with {name}", name=name_of(ctx.employee)), views.lapse(ctx, t))
         if kind == "invite":
             title = (
-                t._("Invitation to your annual conversation with {name}", name=ctx.manager.name)
+                t._("Invitation to your annual conversation with {name}", name=name_of(ctx.manager))
                 if ctx.meeting.season_id is not None
-                else t._("Invitation to your 1:1 with {name}", name=ctx.manager.name)
+                else t._("Invitation to your 1:1 with {name}", name=name_of(ctx.manager))
             )
             return Rendered(
                 title,
@@ -79,10 +84,13 @@ def render(
             if isinstance(prep, checkin.Refused):
                 return None
             return Rendered(
-                t._("Your own preparation for the 1:1 with {name}", name=ctx.employee.name), views.manager_prep(prep, t)
+                t._("Your own preparation for the 1:1 with {name}", name=name_of(ctx.employee)),
+                views.manager_prep(prep, t),
             )
         if kind == "prep_reminder":
-            return Rendered(t._("Prepare for your 1:1 with {name}", name=ctx.manager.name), views.prep_reminder(ctx, t))
+            return Rendered(
+                t._("Prepare for your 1:1 with {name}", name=name_of(ctx.manager)), views.prep_reminder(ctx, t)
+            )
         if kind == "brief":
             assert ctx.meeting.id is not None
             shared = checkin.shared_items(repo, ctx.meeting)
@@ -90,7 +98,7 @@ def render(
                 privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
             own = notes.manager_prep(repo, ctx.manager, ctx.meeting.id)
             return Rendered(
-                t._("Tomorrow's 1:1 with {name}", name=ctx.employee.name),
+                t._("Tomorrow's 1:1 with {name}", name=name_of(ctx.employee)),
                 views.brief(
                     ctx,
                     t,
@@ -124,12 +132,12 @@ def render(
             return Rendered(comment, [], file)
         if kind == "proposal" and ctx.meeting.proposed_at is not None:
             return Rendered(
-                t._("{name} proposes another time for your 1:1", name=ctx.employee.name),
+                t._("{name} proposes another time for your 1:1", name=name_of(ctx.employee)),
                 calendar_views.proposal(ctx, t),
             )
         if kind == "proposal_declined":
             return Rendered(
-                t._("{name} keeps the time of your 1:1", name=ctx.manager.name),
+                t._("{name} keeps the time of your 1:1", name=name_of(ctx.manager)),
                 calendar_views.proposal_declined(ctx, t),
             )
     if kind == "recorded":
@@ -170,7 +178,9 @@ def render(
         items = [i for i in _own(repo, svc, person) if i.id == action.id]
         if not items:
             return None
-        return Rendered(t._("Reminder: {what}", what=action.what[:200]), action_views.due_reminder(items[0], t, person))
+        return Rendered(
+            t._("Reminder: {what}", what=escape(action.what[:200])), action_views.due_reminder(items[0], t, person)
+        )
     if kind == "digest":
         overdue = [i for i in _own(repo, svc, person) if i.overdue and i.owner.id == person.id]
         if not overdue:
@@ -266,6 +276,6 @@ def _render_season(
     if ctx is None or ctx.meeting.status != "planned":
         return None
     return Rendered(
-        t._("Time for the annual conversation with {name}", name=ctx.employee.name),
+        t._("Time for the annual conversation with {name}", name=name_of(ctx.employee)),
         season_views.season_nudge(ctx, row, t),
     )

@@ -52,6 +52,15 @@ class Services:
         with session_scope(self.engine) as session:
             yield Repo(session)
 
+    @property
+    def sealing_key(self) -> bytes:
+        """The key for what modals carry back (``bot.sealed``): from the signing secret, else the bot token,
+        else the OAuth client secret — whichever this installation has."""
+        from bot.sealed import key_from
+
+        s = self.settings
+        return key_from(s.signing_secret, s.bot_token, s.client_secret)
+
     def today(self, person: Person | None = None) -> date:
         tz = (person.tz if person else None) or self.settings.mal_timezone
         return self.clock.now().astimezone(ZoneInfo(tz)).date()

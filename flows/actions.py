@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flows.access import can_see_employee, can_touch_action, is_nearest_manager
+from flows.dates import latest
 from storage.models import Action, ActionEvent, Meeting, Person
 from storage.repo import Repo
 
 MAX_TEXT = 3000
 UNDO_MINUTES = 10
+MOVE_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,8 @@ def add(
         return Refused("too_long")
     if due < today:
         return Refused("past")
+    if due > latest(today):
+        return Refused("too_far")
     if owner.team_id != employee.team_id or not owner.active:
         return Refused("owner_unknown")
     if not allow_others and owner.id != employee.id and not is_nearest_manager(repo, owner, employee):
@@ -245,10 +249,8 @@ def close(repo: Repo, actor: Person, action_id: int, now: datetime) -> Changed |
     if action.status == "done":
         return Changed(action, changed=False)
     assert actor.id is not None
-    action.status = "done"
-    action.closed_by = actor.id
-    action.closed_at = now
-    repo.add(action)
+    if not repo.close_action(action_id, actor.id, now):  # another click closed it in the meantime
+        return Changed(action, changed=False)
     repo.record_action_event(ActionEvent(action_id=action_id, kind="done", by_id=actor.id, at=now))
     return Changed(action, changed=True)
 
@@ -279,16 +281,21 @@ def postpone(repo: Repo, actor: Person, action_id: int, new_due: date, now: date
         return Refused("closed")
     if new_due < today:
         return Refused("past")
-    if action.due == new_due:
-        return Changed(action, changed=False)
+    if new_due > latest(today):
+        return Refused("too_far")
     assert actor.id is not None
-    old = action.due
-    action.due = new_due
-    repo.add(action)
-    repo.record_action_event(
-        ActionEvent(action_id=action_id, kind="postponed", by_id=actor.id, at=now, old_due=old, new_due=new_due)
-    )
-    return Changed(action, changed=True)
+    for _ in range(MOVE_TRIES):  # a move by someone else between reading and writing: read again
+        if action.status != "open":
+            return Refused("closed")
+        if action.due == new_due:
+            return Changed(action, changed=False)
+        old = action.due
+        if repo.move_action_due(action_id, old, new_due):
+            repo.record_action_event(
+                ActionEvent(action_id=action_id, kind="postponed", by_id=actor.id, at=now, old_due=old, new_due=new_due)
+            )
+            return Changed(action, changed=True)
+    return Changed(action, changed=False)
 
 
 def may_manage(repo: Repo, viewer: Person, employee: Person) -> bool:

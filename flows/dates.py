@@ -29,8 +29,20 @@ RELATIVE = {
 }
 
 
+MAX_YEARS_AHEAD = 5
+
+
+def latest(today: date) -> date:
+    """The furthest date mal takes for anything (a due date, a meeting, a deadline): five years on. Beyond it a
+    date is a typing error (year 9999), not a plan, and would only clutter lists and reminders for ever."""
+    try:
+        return today.replace(year=today.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
+
+
 class DateError(ValueError):
-    """Why a typed date was refused: 'unparseable', 'no_such_day' (31.02) or 'past'."""
+    """Why a typed date was refused: 'unparseable', 'no_such_day' (31.02), 'past' or 'too_far'."""
 
     def __init__(self, reason: str, text: str) -> None:
         super().__init__(reason)
@@ -126,6 +138,8 @@ def parse_date(text: str, today: date, *, allow_past: bool = False) -> date:
         raise DateError("unparseable", text)
     if result < today and not allow_past:
         raise DateError("past", text)
+    if result > latest(today):
+        raise DateError("too_far", text)
     return result
 
 
@@ -153,7 +167,7 @@ def split_trailing_date(text: str, today: date) -> TrailingDate:
         try:
             due = parse_date(tail, today)
         except DateError as exc:
-            if exc.reason in ("past", "no_such_day"):
+            if exc.reason in ("past", "no_such_day", "too_far"):
                 refused = refused or exc
             continue
         rest = words[:-n]

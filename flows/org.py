@@ -28,7 +28,8 @@ REQUIRED_COLUMNS = ("employee", "manager")
 OUTCOMES = ("created", "moved", "updated", "unchanged", "ended")
 CHUNK = 500
 
-# HR systems export headers in the local language; normalised as by ``_header_key``.
+# Every column mal reads, with the names HR systems export it under in the local language (normalised as by
+# ``_header_key``). The one list of known columns: a header cell matching none of these refuses the file.
 COLUMN_ALIASES: dict[str, frozenset[str]] = {
     "employee": frozenset(
         {
@@ -113,6 +114,7 @@ class ProblemKind(StrEnum):
     EMPTY_FILE = "empty_file"
     MISSING_COLUMNS = "missing_columns"
     DUPLICATE_COLUMN = "duplicate_column"
+    UNKNOWN_COLUMN = "unknown_column"
     EMPTY_EMPLOYEE = "empty_employee"
     NOT_AN_IDENTITY = "not_an_identity"
     UNKNOWN_CADENCE = "unknown_cadence"
@@ -299,6 +301,7 @@ def parse(text: str, t: Translator) -> ParsedFile:
     if columns is None:
         return ParsedFile([], problems)
 
+    nameless = [index for index, cell in enumerate(header) if not cell.strip()]
     rows: list[OrgRow] = []
     while True:
         line = reader.line_num + 1
@@ -310,6 +313,7 @@ def parse(text: str, t: Translator) -> ParsedFile:
             problems.append(_csv_problem(line, exc, t))
             break
         if any(c.strip() for c in cells):
+            problems.extend(_nameless_values(line, cells, nameless, t))
             row = _row(line, cells, columns, problems, t)
             if row is not None:
                 rows.append(row)
@@ -325,6 +329,8 @@ def _columns(
     for index, cell in enumerate(header):
         column = _column_of(cell)
         if column is None:
+            if cell.strip():  # a misspelt column would otherwise be dropped without a word
+                problems.append(_unknown_column(line, cell, t))
             continue
         if column not in columns:
             columns[column] = index
@@ -350,6 +356,36 @@ def _columns(
     )
     problems.append(Problem(ProblemKind.MISSING_COLUMNS, message, (line,)))
     return None
+
+
+def _unknown_column(line: int, cell: str, t: Translator) -> Problem:
+    """Names the column as written and every column mal reads, all taken from ``COLUMN_ALIASES``."""
+    message = t._(
+        "Line {line}: unknown column {column} (the columns mal reads are {known})",
+        line=line,
+        column=cell.strip(),
+        known=", ".join(COLUMN_ALIASES),
+    )
+    return Problem(ProblemKind.UNKNOWN_COLUMN, message, (line,))
+
+
+def _nameless_values(line: int, cells: list[str], nameless: Sequence[int], t: Translator) -> list[Problem]:
+    """A spreadsheet's stray trailing separator is harmless; a value under a column without a name is not read,
+    so it is reported rather than dropped."""
+    return [
+        Problem(
+            ProblemKind.UNKNOWN_COLUMN,
+            t._(
+                "Line {line}: {value} is in column {number}, which has no name in the header",
+                line=line,
+                value=cells[index].strip(),
+                number=index + 1,
+            ),
+            (line,),
+        )
+        for index in nameless
+        if index < len(cells) and cells[index].strip()
+    ]
 
 
 def _csv_problem(line: int, exc: csv.Error, t: Translator) -> Problem:

@@ -471,6 +471,35 @@ class Repo:
             .distinct()
         ).all()
         return [int(r[0]) for r in rows]
+    def close_action(self, action_id: int, by_id: int, now: datetime) -> bool:
+        """Mark an action done if it is still open, in one conditional UPDATE: of any number of clicks at
+        once exactly one gets True, so one "done" event is recorded and ``closed_by`` names its author."""
+        table: Any = Action.__table__  # type: ignore[attr-defined]
+        closed = self.session.execute(
+            sa.update(table)
+            .where(table.c.id == action_id, table.c.status == "open")
+            .values(status="done", closed_by=by_id, closed_at=now)
+            .returning(table.c.id)
+        ).first()
+        return self._reloaded(action_id, closed is not None)
+
+    def move_action_due(self, action_id: int, old_due: date, new_due: date) -> bool:
+        """Move an open action's due date if it still is ``old_due``: True for the one call that moved it."""
+        table: Any = Action.__table__  # type: ignore[attr-defined]
+        moved = self.session.execute(
+            sa.update(table)
+            .where(table.c.id == action_id, table.c.status == "open", table.c.due == old_due)
+            .values(due=new_due)
+            .returning(table.c.id)
+        ).first()
+        return self._reloaded(action_id, moved is not None)
+
+    def _reloaded(self, action_id: int, changed: bool) -> bool:
+        """The session's copy of the action shows what the database holds now, whoever changed it."""
+        loaded = self.session.get(Action, action_id)
+        if loaded is not None:
+            self.session.refresh(loaded)
+        return changed
 
     def record_action_event(self, event: ActionEvent) -> None:
         self.add(event)

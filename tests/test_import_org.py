@@ -312,8 +312,9 @@ def test_byte_order_mark_and_windows_line_ends_are_accepted(run: Runner, engine:
 def test_missing_columns_named(run: Runner) -> None:
     report = run("name,boss\nbjorn@example.no,anne@example.no\n")
 
-    assert kinds(report) == [ProblemKind.MISSING_COLUMNS]
-    assert report.problems[0].message == "Line 1: the header (name,boss) is missing the columns employee, manager"
+    assert kinds(report) == [ProblemKind.UNKNOWN_COLUMN, ProblemKind.UNKNOWN_COLUMN, ProblemKind.MISSING_COLUMNS]
+    assert report.problems[0].message.startswith("Line 1: unknown column name (the columns mal reads are employee,")
+    assert report.problems[2].message == "Line 1: the header (name,boss) is missing the columns employee, manager"
 
 
 def test_duplicate_employee_names_both_lines(run: Runner) -> None:

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -195,6 +195,39 @@ def test_a_forged_or_stale_state_is_refused_and_stores_nothing(bot: Harness) -> 
     assert stranger.slash_command("UNBOSS", "help").body == ""  # not installed: no answer from mal…
     (notice,) = stranger.wait_response_url_posts(1)
     assert "mal er ikke installert i dette arbeidsområdet" in str(notice.get("text"))  # …only a request to install
+
+
+@pytest.mark.parametrize(
+    "team",
+    [
+        "T0NORD&scope=admin,chat:write&redirect_uri=https://evil.example/steal",
+        "T0NORD#",
+        "t0nord",
+        "T0NORD\r\nLocation: https://evil.example",
+    ],
+)
+def test_an_install_link_with_a_forged_team_is_refused_before_anyone_is_sent_to_slack(
+    bot: Harness, team: str
+) -> None:
+    assert bot.server is not None
+    status, headers, page = Browser({}).get(f"{bot.server.url}/slack/install?{urlencode({'team': team})}")
+
+    assert status == 400 and "location" not in headers
+    assert "Installasjonslenken er ikke riktig" in page and "T024BE7LD" in page
+    assert "evil.example" not in page
+
+
+def test_the_consent_link_carries_each_parameter_once_and_encoded(bot: Harness) -> None:
+    assert bot.server is not None
+    url = f"{bot.server.url}/slack/install?team={NORD}&scope=admin&redirect_uri=https://evil.example"
+    status, headers, _ = Browser({}).get(url)
+
+    assert status == 302
+    query = parse_qs(urlsplit(headers["location"]).query, keep_blank_values=True)
+    assert sorted(query) == ["client_id", "scope", "state", "team", "user_scope"]
+    assert all(len(values) == 1 for values in query.values())
+    assert query["team"] == [NORD] and "admin" not in query["scope"][0].split(",")
+    assert "evil.example" not in headers["location"]
 
 
 def test_two_workspaces_each_get_their_own_token_and_never_see_each_other(bot: Harness) -> None:

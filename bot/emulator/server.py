@@ -79,6 +79,32 @@ _TZ_LABELS = {
     "PDT": "Pacific Daylight Time",
 }
 
+# The bot scopes a token has when a test says nothing else: what installing mal's app.yaml grants.
+DEFAULT_BOT_SCOPES = (
+    "chat:write",
+    "im:write",
+    "im:history",
+    "commands",
+    "users:read",
+    "users:read.email",
+    "files:write",
+)
+# Scopes a method needs (any one of them), from each method's page in Slack's Web API reference. Slack answers
+# a token without them ``missing_scope`` with ``needed`` and ``provided``.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "conversations.open": ("im:write", "mpim:write", "channels:manage", "groups:write"),
+    "users.info": ("users:read",),
+    "users.list": ("users:read",),
+    "users.lookupByEmail": ("users:read.email",),
+    "team.info": ("team:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+}
+
 # Elements that carry an action_id and so can be clicked or hold state.
 INTERACTIVE_ELEMENTS = frozenset(
     {
@@ -331,6 +357,7 @@ class SlackEmulator:
         self._port: int | None = None
 
         self._tokens: dict[str, str | None] = {bot_token: None}
+        self._token_scopes: dict[str, tuple[str, ...]] = {bot_token: DEFAULT_BOT_SCOPES}
         # Several workspaces: each token belongs to one, and a call sees only its own workspace.
         self._workspaces: dict[str, str] = {team_id: team_name}
         self._token_team: dict[str, str] = {bot_token: team_id}
@@ -616,10 +643,20 @@ class SlackEmulator:
             self._tokens[token] = error
             self._changed()
 
-    def add_token(self, token: str, team_id: str | None = None) -> None:
+    def add_token(self, token: str, team_id: str | None = None, scopes: Iterable[str] | None = None) -> None:
         with self._lock:
             self._tokens[token] = None
             self._token_team[token] = team_id or self.team_id
+            self._token_scopes[token] = DEFAULT_BOT_SCOPES if scopes is None else tuple(scopes)
+
+    def set_token_scopes(self, token: str, scopes: Iterable[str]) -> None:
+        """Give ``token`` these scopes only, as if the app had been installed with them (e.g. one missing)."""
+        with self._lock:
+            self._token_scopes[token] = tuple(scopes)
+
+    def token_scopes(self, token: str) -> tuple[str, ...]:
+        with self._lock:
+            return self._token_scopes.get(token, ())
 
     # ------------------------------------------------------------------ several workspaces, OAuth
 
@@ -703,6 +740,7 @@ class SlackEmulator:
         token = f"xoxb-{team.lower()}-{secrets.token_hex(8)}"
         self._tokens[token] = None
         self._token_team[token] = team
+        self._token_scopes[token] = tuple(s for s in scope.split(",") if s)
         return (
             200,
             {},
@@ -1102,6 +1140,13 @@ class SlackEmulator:
             status, extra_headers, payload = self._dispatch(method, token, params)
             error = None if payload.get("ok") else str(payload.get("error"))
             token_str = token if isinstance(token, str) else None
+            if token_str in self._token_scopes and status == 200:
+                # As Slack does on every call with a token: what it may do, and what this method accepts.
+                extra_headers = {
+                    **extra_headers,
+                    "X-OAuth-Scopes": ",".join(self._token_scopes[token_str]),
+                    "X-Accepted-OAuth-Scopes": ",".join(METHOD_SCOPES.get(method, ())),
+                }
             team = self._token_team.get(token_str or "")
             self._calls.append(_Call(method, params, status, error, token_str, team))
             self._changed()
@@ -1128,6 +1173,11 @@ class SlackEmulator:
         if token_error is not None:
             return 200, {}, {"ok": False, "error": token_error}
         self._call_team = self._token_team.get(token, self.team_id)
+        needed = METHOD_SCOPES.get(method, ())
+        provided = self._token_scopes.get(token, ())
+        if needed and not set(needed) & set(provided):
+            missing = {"ok": False, "error": "missing_scope", "needed": needed[0], "provided": ",".join(provided)}
+            return 200, {}, missing
         foreign = self._foreign(params)
         if foreign is not None:
             return 200, {}, {"ok": False, "error": foreign}

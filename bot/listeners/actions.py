@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.listeners.commands import answer
-from bot.listeners.common import Caller, caller, team_of, user_of
+from bot.listeners.common import Caller, caller, sealed_origin, team_of, trusted_origin, user_of
 from bot.listeners.home import publish_home
 from bot.views import actions as views
 from bot.views.notices import notice
@@ -117,7 +117,8 @@ def on_postpone(
         if found is None or not can_touch_action(c.repo, c.person, found) or found.id is None:
             respond(text=notice("not_yours", c.t), response_type="ephemeral", replace_original=False)
             return
-        origin = {"response_url": body.get("response_url", ""), "user": user, "page": page}
+        reply_to = {"response_url": body.get("response_url", ""), "user": user, "page": str(page)}
+        origin = sealed_origin(c, reply_to, f"action:{found.id}")
         client.views_open(
             trigger_id=body["trigger_id"],
             view=views.postpone_modal(found.id, found.what, found.due, c.svc.today(c.person), c.t, origin),
@@ -146,9 +147,12 @@ def on_postpone_submit(
             )
         ack()
     with caller(context, client, team_of(body), user_of(body)) as c:
-        if not meta.get("response_url"):
+        origin = trusted_origin(c, meta, f"action:{meta.get('action_id')}")
+        if not origin.get("response_url"):
             publish_home(c, client)
             return
-        user = str(meta.get("user") or "")
-        blocks = answer(c, commands.Command("list", user=user or None), client, page=int(meta.get("page") or 0))
-        WebhookClient(meta["response_url"]).send(replace_original=True, blocks=blocks, text=c.t._("Your open actions"))
+        user = str(origin.get("user") or "")
+        blocks = answer(c, commands.Command("list", user=user or None), client, page=int(origin.get("page") or 0))
+        WebhookClient(origin["response_url"]).send(
+            replace_original=True, blocks=blocks, text=c.t._("Your open actions")
+        )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.listeners.common import Caller, caller, team_of, user_of
+from bot.listeners.common import Caller, caller, sealed_origin, team_of, trusted_origin, user_of
 from bot.views import calendar as views
 from bot.views import checkin as checkin_views
 from bot.views.checkin import note as note_blocks
@@ -71,7 +71,8 @@ def _open(
             _refuse(c, respond, "closed" if ctx.meeting.status in ("held", "skipped") else "not_invited")
             return
         container = body.get("container") or {}
-        origin = {"channel": container.get("channel_id", ""), "ts": container.get("message_ts", "")}
+        where = {"channel": container.get("channel_id", ""), "ts": container.get("message_ts", "")}
+        origin = sealed_origin(c, where, f"meeting:{ctx.meeting.id}")  # a forged view can point nowhere else
         view = views.move_modal(ctx, c.t, origin) if role == "manager" else views.propose_modal(ctx, c.t)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -149,9 +150,11 @@ def on_move_submit(
 def _refresh_home_or_origin(
     c: Caller, client: WebClient, body: dict[str, Any], meta: dict[str, Any], blocks: list[Any], text: str
 ) -> None:
-    """What the change was made from shows the new state: the Home tab, or the message with the buttons."""
-    if meta.get("channel") and meta.get("ts"):
-        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=blocks)
+    """What the change was made from shows the new state: the Home tab, or the message with the buttons (only
+    one mal sealed for this person and meeting)."""
+    origin = trusted_origin(c, meta, f"meeting:{meta.get('meeting_id')}")
+    if origin.get("channel") and origin.get("ts"):
+        client.chat_update(channel=origin["channel"], ts=origin["ts"], text=text, blocks=blocks)
     else:
         from bot.listeners.home import publish_home
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.listeners.common import Caller, caller, team_of, user_of
+from bot.listeners.common import Caller, caller, sealed_origin, team_of, trusted_origin, user_of
 from bot.views import actions as action_views
 from bot.views import calendar as calendar_views
 from bot.views import checkin as views
@@ -17,7 +17,6 @@ from bot.views import meeting as meeting_views
 from bot.views.notices import notice
 from flows import actions, archive, checkin, evaluations, follow, notes, reschedule, slots
 from flows.access import meeting_role
-from flows.i18n import Translator
 from flows.outbox import enqueue
 from flows.templates import template
 
@@ -109,7 +108,8 @@ def on_invite_open(
             )
         )
         picked = checkin.last_chosen(c.repo, ctx.meeting)
-        view = views.invite_modal(ctx, c.t, _origin(body), suggested=suggested, picked=picked)
+        origin = sealed_origin(c, _origin(body), f"meeting:{ctx.meeting.id}")
+        view = views.invite_modal(ctx, c.t, origin, suggested=suggested, picked=picked)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -121,7 +121,8 @@ def on_skip_open(
         ctx = _meeting_or_refuse(c, respond, _meeting_id(action), "manager")
         if ctx is None or ctx.meeting.id is None:
             return
-        view = views.skip_modal(ctx.meeting.id, c.t, _origin(body), _label(c, ctx))
+        origin = sealed_origin(c, _origin(body), f"meeting:{ctx.meeting.id}")
+        view = views.skip_modal(ctx.meeting.id, c.t, origin, _label(c, ctx))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -150,12 +151,13 @@ def on_snooze(
 
 
 def _update_origin(
-    client: WebClient, meta: dict[str, Any], text: str, change: tuple[Translator, int] | None = None
+    client: WebClient, origin: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None = None
 ) -> None:
-    """The nudge becomes what was done with it; after an invitation it keeps a button to change the time."""
-    if meta.get("channel") and meta.get("ts"):
-        blocks = views.manager_done(text, *(change or ()))
-        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=blocks)
+    """Replace the buttons of the message the modal was opened from, if mal sealed where that was: the nudge
+    becomes what was done with it (after an invitation, with the ways to change it)."""
+    if origin.get("channel") and origin.get("ts"):
+        shown = blocks if blocks is not None else views.manager_done(text)
+        client.chat_update(channel=origin["channel"], ts=origin["ts"], text=text, blocks=shown)
 
 
 def on_invite_submit(
@@ -211,6 +213,7 @@ def on_invite_submit(
         enqueue(c.repo, result.planned, c.svc.clock.now())
         c.commit()
         ack()
+        origin = trusted_origin(c, meta, f"meeting:{meta.get('meeting_id')}")
         text = c.t._(
             ":white_check_mark: Invitation sent to <@{user}> for {when}.",
             user=result.ctx.employee.slack_user_id,
@@ -219,8 +222,7 @@ def on_invite_submit(
         meeting_id = result.ctx.meeting.id
         assert meeting_id is not None
         blocks = calendar_views.invited(text, c.t, meeting_id)
-    if meta.get("channel") and meta.get("ts"):  # the nudge becomes the invitation, with the ways to change it
-        client.chat_update(channel=meta["channel"], ts=meta["ts"], text=text, blocks=blocks)
+    _update_origin(client, origin, text, blocks)
     c.svc.kick()
 
 
@@ -238,6 +240,7 @@ def on_skip_submit(
         enqueue(c.repo, result.planned, now)
         c.commit()
         ack()
+        origin = trusted_origin(c, meta, f"meeting:{meta.get('meeting_id')}")
         user = result.ctx.employee.slack_user_id
         text = (
             c.t._(
@@ -248,7 +251,7 @@ def on_skip_submit(
             if result.moved
             else c.t._("Skipped the 1:1 with <@{user}> this time. I will remind you at the next one.", user=user)
         )
-    _update_origin(client, meta, text)
+    _update_origin(client, origin, text)
     c.svc.kick()
 
 

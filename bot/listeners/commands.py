@@ -1,23 +1,26 @@
 """`/mal`: parse the text, call a flow, answer with an ephemeral message built by a view.
 
-Everything here answers inside the acknowledgement (one store query, no Slack call on the way), well
-within Slack's three seconds.
+What needs only reads (the list, help, the team) is answered inside the acknowledgement and records who read
+what afterwards, so it never waits for the database's write lock. What writes (add, cadence, away) runs with
+``bot.afterwards.answer_in_time``: answered in the acknowledgement when the store is free, else "saving"
+at once and the outcome through the command's response_url, never lost to a busy database.
 """
 
 import json
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.afterwards import answer_in_time, save_later
 from bot.listeners import season
-from bot.listeners.common import Caller, caller
+from bot.listeners.common import Caller, caller, known_caller, services
 from bot.views import actions as action_views
 from bot.views import checkin as checkin_views
 from bot.views import home as home_views
 from bot.views import meeting as meeting_views
-from bot.views.blocks import section
+from bot.views.blocks import escape, section
 from bot.views.notices import notice
 from flows import actions, commands, dates, notes, pair_template, privacy, senior
 from flows.access import is_nearest_manager
@@ -32,7 +35,11 @@ def register(app: App) -> None:
     app.command("/mal")(handle_mal)
 
 
-def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+# What `/mal` answers from reads alone, for somebody mal knows: answered at once, never behind a write lock.
+READS = frozenset({"list", "help", "team", "error"})
+
+
+def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
     cmd = commands.parse(command.get("text", ""))
     if cmd.name == "export":
         _export(ack, command, context, client)
@@ -43,9 +50,20 @@ def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
     if cmd.name in ("season", "focus"):
         season.handle(ack, command, context, client, cmd)
         return
-    with caller(context, client, command["team_id"], command["user_id"]) as c:
-        blocks = answer(c, cmd, client)
-    ack(response_type="ephemeral", blocks=blocks, text=_fallback(blocks))
+    team_id, user_id, svc = command["team_id"], command["user_id"], services(context)
+    if cmd.name in READS:
+        with known_caller(context, team_id, user_id) as known:
+            blocks = answer(known, cmd, client) if known is not None else None
+        if known is not None and blocks is not None:
+            ack(response_type="ephemeral", blocks=blocks, text=_fallback(blocks))
+            save_later(svc, known.later)  # the audit rows, once Slack has its answer
+            return
+
+    def work() -> list[dict[str, Any]]:
+        with caller(context, client, team_id, user_id) as c:
+            return answer(c, cmd, client)
+
+    answer_in_time(svc, ack, respond, work, team_id=team_id, user_id=user_id, fallback=_fallback)
 
 
 def _export(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -85,10 +103,13 @@ def _note(ack: Ack, cmd: commands.Command, command: dict[str, Any], context: Bol
 
 
 def _fallback(blocks: list[dict[str, Any]]) -> str:
+    """The message's ``text`` (mrkdwn) from its first block: plain text, such as a header with a name, is
+    escaped on the way, or a name like ``<!here>`` would become a mention there."""
     for b in blocks:
         text = b.get("text")
         if isinstance(text, dict):
-            return str(text.get("text", ""))[:300]
+            value = str(text.get("text", ""))
+            return (escape(value) if text.get("type") == "plain_text" else value)[:300]
     return "mal"
 
 
@@ -120,8 +141,8 @@ def answer(
         if isinstance(result, actions.Refused):
             return _say(notice(result.reason, c.t))
         blocks = action_views.action_list(result, c.t, c.person, lead)
-        # The write comes last: SQLite has one writer at a time, so nothing else runs while it is held.
-        privacy.audit(c.repo, c.person, set(result.subjects), "actions", now)
+        viewer, subjects = c.person, set(result.subjects)
+        c.after_answer(lambda repo: privacy.audit(repo, viewer, subjects, "actions", now))
         return blocks
     if cmd.name == "add":
         assert cmd.user is not None

@@ -1,9 +1,12 @@
 """Block Kit primitives that keep within Slack's limits, so no caller can produce a rejected message.
 
-User text is escaped (&, <, >) before it goes into mrkdwn: a typed '<!channel>' must not ping anybody.
+User text and names from Slack profiles are escaped (&, <, >) before they go into mrkdwn or a message's
+``text``: a typed or self-chosen '<!channel>' must not ping anybody. Plain text is shown as written.
 """
 
 from typing import Any
+
+from storage.models import Person
 
 Block = dict[str, Any]
 SECTION_MAX = 3000
@@ -16,6 +19,12 @@ MESSAGE_BLOCKS_MAX = 50
 
 def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def name_of(person: Person) -> str:
+    """A name from a Slack profile, for mrkdwn and a message's ``text`` (which Slack renders as mrkdwn in
+    notifications): anyone can name themselves ``<!here>`` or ``<https://…|Open mal>``."""
+    return escape(person.name)
 
 
 def clip(text: str, limit: int) -> str:

@@ -38,3 +38,16 @@ def install_failed(t: Translator, reason: str, retry_url: str) -> str:
         t._("Try again"),
         t.language,
     )
+
+
+def bad_team(t: Translator, retry_url: str) -> str:
+    return _page(
+        t._("This install link is not right"),
+        t._(
+            "The workspace in the link (team=…) must be a Slack workspace ID: T followed by capital letters "
+            "and digits, e.g. T024BE7LD. Nothing was saved."
+        ),
+        retry_url,
+        t._("Install without choosing a workspace"),
+        t.language,
+    )

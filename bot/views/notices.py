@@ -38,6 +38,8 @@ REASONS = {
     "date_missing": N_("Add a date at the end, like `by 15.12.2026`."),
     "date_no_such_day": N_("“{arg}” is not a day in the calendar. Check the day and the month."),
     "date_past": N_("The date {arg} has already passed. Choose a date from today on."),
+    "date_too_far": N_("The date {arg} is too far ahead: choose a date at most five years from today."),
+    "too_far": N_("That date is too far ahead: choose a date at most five years from today."),
     "no_meeting": N_("There is no coming conversation to keep notes for yet."),
     "no_pairing": N_("You have no manager or reports in mal yet. An admin imports who reports to whom."),
     "already_evaluated": N_("You have already evaluated this conversation. Thank you!"),
@@ -48,6 +50,27 @@ REASONS = {
     "same_time": N_("That is the time the 1:1 already has. Choose another time."),
     "no_proposal": N_("There is no proposed time waiting for an answer."),
     "calendar_usage": N_("Write it like this: `/mal calendar` or `/mal calendar reset`"),
+    # something failed after the click or command was answered (bot.afterwards.tell_failure)
+    "not_saved_busy": N_("That could not be saved just now: mal's database was busy. Please try again in a minute."),
+    "form_not_opened": N_("Slack did not open the form just now (it was busy). Please click the button again."),
+    "home_not_shown": N_(
+        "Your Home tab in mal could not be shown just now (Slack was busy). Open it again in a moment."
+    ),
+    "export_not_sent": N_(
+        "Your export could not be sent: Slack did not take the file. Nothing is lost; type `/mal export` again "
+        "in a while."
+    ),
+    "next_question_not_sent": N_(
+        "Your answer is saved, but Slack did not take my next question just now. Press “Prepare here, one "
+        "question at a time” on the invitation to go on where you left off."
+    ),
+    "saved_not_shown": N_(
+        "That is saved, but Slack did not take my answer just now. Type `/mal` to see where things stand."
+    ),
+    "failed_try_again": N_(
+        "Something went wrong on mal's side and it could not finish that. Please try again; if it keeps happening, "
+        "tell your Slack admin."
+    ),
     # the annual season
     "not_admin": N_("Only an admin of mal can do that. Admins see participation counts, never content."),
     "no_season": N_("No annual season is open for you right now."),

@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.emulator import SlackDriver, SlackEmulator
+from bot.emulator.server import DEFAULT_BOT_SCOPES
 
 SECRET = "test-signing-secret"
 
@@ -60,6 +61,20 @@ def test_posting_to_a_user_id_lands_in_their_dm(emulator: SlackEmulator, client:
 
     second = client.chat_postMessage(channel=dm, text="Again")
     assert float(second["ts"]) > float(response["ts"])
+
+
+def test_every_call_says_the_tokens_scopes_and_a_missing_one_is_refused_as_slack_does(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    answer = client.auth_test()
+    assert answer.headers["X-OAuth-Scopes"].split(",") == list(DEFAULT_BOT_SCOPES)
+
+    emulator.set_token_scopes(emulator.bot_token, ["users:read"])
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postMessage(channel="U1", text="hei")
+    assert api_error(excinfo) == "missing_scope"
+    assert excinfo.value.response["needed"] == "chat:write" and excinfo.value.response["provided"] == "users:read"
+    assert client.users_info(user="U1").headers["X-Accepted-OAuth-Scopes"] == "users:read"
 
 
 def test_users_info_reports_locale_only_when_asked(client: WebClient) -> None:
