@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -54,6 +56,28 @@ def poll(condition: Callable[[], bool], timeout: float) -> bool:
             return True
         time.sleep(0.5)
     return condition()
+
+
+def scrape(port: int, path: str = "/metrics") -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+def counter(port: int, name: str, where: str = "") -> float:
+    """The sum of a counter's samples on one replica's /metrics (those whose labels hold ``where``)."""
+    _, text = scrape(port)
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name) and not line.startswith("#") and where in line and "_created" not in line
+    )
+
+
+def sent_counted(port: int) -> float:
+    return counter(port, "mal_messages_total{", 'outcome="sent"')
 
 
 def seed(url: str, emulator: SlackEmulator, pairs: int = PAIRS) -> None:
@@ -118,15 +142,16 @@ def test_three_replicas_send_each_message_once_when_one_is_killed(emulator: Slac
         "MAL_OUTBOX_LEASE_SECONDS": "5",
         "MAL_OUTBOX_BATCH": "20",
     }
+    ports = [free_port() for _ in range(3)]
     replicas = [
         subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(free_port())],
+            [sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(3)
+        for port in ports
     ]
     started = time.monotonic()
     try:
@@ -143,6 +168,9 @@ def test_three_replicas_send_each_message_once_when_one_is_killed(emulator: Slac
             return found
 
         assert poll(lambda: posted() >= PAIRS // 3, timeout=120), f"only {posted()} sent"
+        assert all(scrape(port, "/readyz")[0] == 200 for port in ports)
+        seen_by_victim = sent_counted(ports[0])  # its last scrape: what it sent after this dies with it
+        posted_at_scrape = posted()
         os.kill(replicas[0].pid, signal.SIGKILL)
         replicas[0].wait(timeout=10)
         killed_at = posted()
@@ -158,6 +186,8 @@ def test_three_replicas_send_each_message_once_when_one_is_killed(emulator: Slac
                 f"outbox {dict(outbox_statuses())}; alive {[p.poll() for p in replicas]}"
             )
         elapsed = time.monotonic() - started
+        survivors = sent_counted(ports[1]) + sent_counted(ports[2])
+        takeovers = sum(counter(ports[i], "mal_outbox_lease_takeovers_total") for i in (1, 2))
     finally:
         for p in replicas:
             if p.poll() is None:
@@ -180,9 +210,17 @@ def test_three_replicas_send_each_message_once_when_one_is_killed(emulator: Slac
     # before it could mark it: it drained one message at a time, so at most one was in that window.
     assert twice <= reclaimed, f"sent twice without a lost lease: {sorted(twice - reclaimed)}"
     assert sum(per_channel[c] - 1 for c in twice) <= 1, f"{len(twice)} messages sent twice"
+    # What the replicas' /metrics counted adds up to what Slack received: all but what the killed replica sent
+    # between its last scrape and its death (its counters died with it).
+    received = emulator.count_calls("chat.postMessage")
+    unseen = killed_at - posted_at_scrape
+    assert received - unseen <= seen_by_victim + survivors <= received, (seen_by_victim, survivors, received, unseen)
+    assert takeovers >= 1  # the operator sees that the survivors took over the dead replica's messages
     print(
         f"replicas: {PAIRS} messages in {elapsed:.0f} s ({PAIRS / elapsed:.0f}/s), killed after {killed_at}, "
-        f"{len(reclaimed)} leases taken over, duplicate window: {len(twice)} message(s) sent twice"
+        f"{len(reclaimed)} leases taken over, duplicate window: {len(twice)} message(s) sent twice; "
+        f"/metrics counted {seen_by_victim + survivors:.0f} sent of {received} received ({unseen} sent by the "
+        f"killed replica after its last scrape), {takeovers:.0f} lease takeovers"
     )
 
 
