@@ -14,17 +14,21 @@ import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import archive, metrics
 from bot.gateway import SendResult, SlackGateway
 from bot.render import render
 from bot.services import Services
+from bot.views import actions as action_views
 from flows import cadence
 from flows.outbox import relevance
 from storage import outbox
-from storage.models import Outbox
+from storage.models import Outbox, Person
 
 MAX_ATTEMPTS = 8
+# Kinds of which a person keeps one live message: a newer one turns the older into a pointer to it.
+SUPERSEDED = frozenset({"digest"})
 UNREACHABLE_FIRST_PAUSE = 5.0
 UNREACHABLE_MAX_PAUSE = 300.0
 
@@ -143,7 +147,27 @@ def _deliver(
     else:
         result = gateway.post(row.recipient, rendered.text, rendered.blocks, team_id=row.team_id)
     _settle(svc, row, worker, result, report)
+    if result.outcome == "sent" and row.kind in SUPERSEDED:
+        _retire_earlier(svc, gateway, row, person, now)
     return result
+
+
+def _retire_earlier(svc: Services, gateway: SlackGateway, row: Outbox, person: Person | None, now: datetime) -> None:
+    """Reminders never stack: the older overview of overdue actions becomes a line pointing to the newer one,
+    so one list with buttons is left to act on. Slack may refuse (a message too old to edit): it stays then."""
+    if person is None:
+        return
+    with svc.unit() as repo:
+        earlier = repo.earlier_sent(row)
+    if not earlier or not earlier[0].slack_ts:
+        return
+    t = svc.t(person)
+    day = t.short_day(now.astimezone(ZoneInfo(person.tz or "Europe/Oslo")).date())
+    blocks = action_views.digest_superseded(t, day)
+    text = t._("This overview of overdue actions is replaced by the newer one of {day}.", day=day)
+    done = gateway.replace(row.recipient, earlier[0].slack_ts, text, blocks, team_id=row.team_id)
+    if done.outcome != "sent":
+        log.info("outbox %s: the earlier %s was not replaced (%s)", row.key, row.kind, done.error)
 
 
 def _wait_for_slack(svc: Services, row: Outbox, worker: str, result: SendResult, report: DrainReport) -> None:

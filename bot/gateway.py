@@ -179,6 +179,21 @@ class SlackGateway:
             return SendResult("retry", retry_after=5.0, error=type(exc).__name__, scope="slack")
         return SendResult("sent", ts=_share_ts(done.get("files") or [], channel))
 
+    def replace(self, user: str, ts: str, text: str, blocks: list[dict[str, Any]], team_id: str = "") -> SendResult:
+        """Change a message mal posted in a person's DM earlier (``chat.update`` needs the DM's channel id,
+        which ``conversations.open`` gives for the person)."""
+        token = self.tokens.token_for(team_id)
+        if token is None:
+            return SendResult("workspace_gone", error="not_installed")
+        try:
+            channel = self.client.conversations_open(token=token, users=user)["channel"]["id"]
+            self.client.chat_update(token=token, channel=channel, ts=ts, text=text[:3900], blocks=blocks)
+        except SlackApiError as exc:
+            return self._classify(exc)
+        except (OSError, TimeoutError) as exc:
+            return SendResult("retry", retry_after=5.0, error=type(exc).__name__, scope="slack")
+        return SendResult("sent", ts=ts)
+
     def _post(self, token: str, channel: str, text: str, blocks: list[dict[str, Any]]) -> SendResult:
         try:
             resp = self.client.chat_postMessage(

@@ -567,6 +567,24 @@ class Repo:
         ).first()
         return _utc(found)
 
+    def earlier_sent(self, row: Outbox) -> list[Outbox]:
+        """Messages of the same kind sent to the same person before this one, newest first."""
+        return list(
+            self.session.exec(
+                select(Outbox)
+                .where(
+                    Outbox.team_id == row.team_id,
+                    col(Outbox.recipient) == row.recipient,
+                    col(Outbox.kind) == row.kind,
+                    col(Outbox.status) == "sent",
+                    col(Outbox.id) != row.id,
+                    col(Outbox.slack_ts).is_not(None),
+                )
+                .order_by(col(Outbox.sent_at).desc())
+                .limit(1)
+            ).all()
+        )
+
     def outbox_row(self, key: str) -> Outbox | None:
         return self.session.exec(select(Outbox).where(Outbox.key == key)).first()
 

@@ -353,3 +353,22 @@ def test_the_invitation_suggests_a_time_for_both_and_warns_about_a_saturday_or_4
     again = after(per, "UPER", lambda: per.d.click("UPER", changed, "meeting_move_open"), what="view")
     refused = per.d.view_submission("UPER", again, {"date": "2026-12-01", "time": "10:00"})
     assert refused.json and refused.json["response_action"] == "errors" and "date" in refused.json["errors"]
+
+
+def test_a_newer_overview_of_overdue_actions_turns_the_older_one_into_a_pointer(per: Harness) -> None:
+    """John lets one action run over, and another the week after: he gets a new overview each Monday, and the
+    one from the week before no longer carries buttons — one list to act on, never a stack of them."""
+    add_action(per, "UJOHN", "UJOHN", "Skrive rapporten", date(2026, 11, 24))
+    add_action(per, "UJOHN", "UJOHN", "Ringe kunden", date(2026, 12, 2))  # runs over in the second week
+    for monday in (datetime(2026, 11, 30, 15, 0, tzinfo=UTC), datetime(2026, 12, 7, 15, 0, tzinfo=UTC)):
+        per.at(monday)  # 10:00 in New York
+    with per.repo() as repo:
+        digests = repo.session.exec(
+            select(Outbox).where(Outbox.kind == "digest", Outbox.status == "sent").order_by(Outbox.sent_at)  # type: ignore[arg-type]
+        ).all()
+    assert [d.recipient for d in digests] == ["UJOHN", "UJOHN"]
+    older = per.emulator.message("UJOHN", str(digests[0].slack_ts))
+    newer = per.emulator.message("UJOHN", str(digests[1].slack_ts))
+    assert older is not None and newer is not None
+    assert "action_done" not in json.dumps(older["blocks"]) and "replaced by the newer one" in text_of(older)
+    assert "action_done" in json.dumps(newer["blocks"]) and "Skrive rapporten" in text_of(newer)

@@ -142,6 +142,11 @@ def digest(items: list[ActionItem], t: Translator, viewer: Person) -> list[Block
     return blocks
 
 
+def digest_superseded(t: Translator, day: str) -> list[Block]:
+    """What an older overview of overdue actions becomes when a newer one arrives: one list to act on."""
+    return [section(t._("This overview of overdue actions is replaced by the newer one of {day}.", day=day))]
+
+
 def due_reminder(item: ActionItem, t: Translator, viewer: Person) -> list[Block]:
     return [
         section(t._(":alarm_clock: Reminder: this action is due {date}.", date=t.day(item.due))),
