@@ -60,6 +60,8 @@ def relevance(repo: Repo, kind: str, payload: dict[str, Any], now: datetime) -> 
         ):
             return "stale"
         pairing = repo.pairing(meeting.pairing_id)
+        if kind == "calendar" and payload.get("method") == "CANCEL":
+            return _calendar_relevance(meeting, payload, now)  # an ended pair's meetings are cancelled too
         if pairing is None or pairing.ended_at is not None:
             return "stale"
         if kind == "nudge" and meeting.status != "planned":

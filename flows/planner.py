@@ -13,12 +13,12 @@ from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from flows import cadence, follow, lapses, privacy, season
+from flows import cadence, calendar, checkin, follow, lapses, privacy, season
 from flows.guard import RETRY_FAILED_AFTER, Guard
 from flows.outbox import Planned, enqueue, plan_for
 from flows.pairings import schedule
 from storage import seasons
-from storage.models import Action, Pairing, Person
+from storage.models import Action, Meeting, Pairing, Person
 from storage.repo import Repo
 
 REMINDER_WORKING_DAYS = 2
@@ -43,6 +43,7 @@ class PlanReport:
     nudges_examined: int = 0
     failed: Counter[str] = field(default_factory=Counter)  # items skipped after an error, by what they were
     lapses: int = 0
+    cancelled: int = 0  # meetings of pairs that ended, taken out of both calendars
 
     def add(self, other: "PlanReport") -> None:
         self.nudges += other.nudges
@@ -52,6 +53,7 @@ class PlanReport:
         self.nudges_examined += other.nudges_examined
         self.failed.update(other.failed)
         self.lapses += other.lapses
+        self.cancelled += other.cancelled
 
     @property
     def planned(self) -> int:
@@ -68,6 +70,7 @@ def plan(repo: Repo, now: datetime, cfg: PlanSettings) -> PlanReport:
     report.digests = _plan_digests(repo, now, cfg, report)
     report.lapses = enqueue(repo, lapses.plan(repo, now, cfg.hours), now)
     report.digests += enqueue(repo, follow.plan_summaries(repo, now, cfg.tz, cfg.hours), now)
+    report.cancelled = _cancel_for_ended_pairs(repo, now, cfg, report)
     report.expired = privacy.expire(repo, now, cfg.retention_months, keep_archived_document=cfg.keep_archived_document)
     return report
 
@@ -119,6 +122,27 @@ def _plan_nudge(repo: Repo, pairing: Pairing, now: datetime, cfg: PlanSettings, 
     if pairing.nudge_at <= now:  # far behind (a long outage): skip to the first window still ahead
         schedule(pairing, now, tz, cfg.lead_days)
     repo.add(pairing)
+    return count
+
+
+def _cancel_for_ended_pairs(repo: Repo, now: datetime, cfg: PlanSettings, report: PlanReport) -> int:
+    """A pair that ended (the employee has a new manager, or left) holds no more 1:1s: a meeting of theirs still
+    ahead is called off, and both get the cancellation for their calendars (``METHOD:CANCEL``)."""
+    guard = Guard(repo, report.failed)
+    count = 0
+    for meeting in repo.invited_of_ended_pairings(now):
+
+        def work(meeting: Meeting = meeting) -> int:
+            ctx = checkin.context(repo, meeting.id or 0)
+            if ctx is None:
+                return 0
+            meeting.status = "skipped"
+            meeting.skip_reason = "pair_ended"
+            meeting.calendar_sequence += 1
+            repo.add(meeting)
+            return enqueue(repo, calendar.plan(ctx, calendar.CANCEL, now, cfg.hours), now)
+
+        count += guard("pair_ended", f"meeting:{meeting.id}", work, None)
     return count
 
 

@@ -261,6 +261,21 @@ class Repo:
             ).all()
         )
 
+    def invited_of_ended_pairings(self, moment: datetime, limit: int = 100) -> list[Meeting]:
+        """Meetings still invited and ahead whose pair has ended (a new manager, or the employee left)."""
+        return list(
+            self.session.exec(
+                select(Meeting)
+                .join(Pairing, col(Pairing.id) == col(Meeting.pairing_id))
+                .where(
+                    col(Pairing.ended_at).is_not(None),
+                    col(Meeting.status) == "invited",
+                    col(Meeting.scheduled_at) > moment,
+                )
+                .limit(limit)
+            ).all()
+        )
+
     def meetings_scheduled_between(self, start: datetime, end: datetime) -> list[Meeting]:
         return list(
             self.session.exec(

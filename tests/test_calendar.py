@@ -314,6 +314,39 @@ def test_a_cancelled_1_1_leaves_both_calendars_with_a_cancel_and_nothing_more_is
     assert len(dm(bot, "UJOHN")) == count
 
 
+def test_a_new_manager_takes_the_old_pairs_coming_1_1_out_of_both_calendars(bot: Harness) -> None:
+    """Sven is invited by Per for 10 December; then Sven moves to Ola's team. The 1:1 with Per will not be:
+    both get its cancellation (same UID, SEQUENCE raised), and nothing more about it is sent."""
+    team(bot, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    invite(bot, "USVEN", "2026-12-10", "10:00")
+    bot.tick()
+    (request,) = files_of(bot, "USVEN")
+    pair(bot, "UOLA", "USVEN")  # the next import says Sven reports to Ola now
+    report = bot.tick()
+    assert report.plan.cancelled == 2  # one file each
+    sven, per = files_of(bot, "USVEN"), files_of(bot, "UPER")
+    assert [f.calendar.method for f in sven] == ["REQUEST", "CANCEL"]
+    cancel = sven[-1]
+    assert cancel.event.uid == request.event.uid and cancel.event.sequence == request.event.sequence + 1
+    assert_same_instant(cancel, meeting_of_pairing_with(bot, "UPER", "USVEN"))
+    assert per[-1].calendar.method == "CANCEL" and per[-1].event.uid == request.event.uid
+    assert bot.tick().plan.cancelled == 0  # once
+    count = len(dm(bot, "USVEN"))
+    bot.at(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))  # the old meeting's time: no brief, no question afterwards
+    assert not [m for m in dm(bot, "USVEN")[count:] if "<@UPER>" in text_of(m)]
+
+
+def meeting_of_pairing_with(bot: Harness, manager: str, employee: str) -> Meeting:
+    with bot.repo() as repo:
+        m, e = (repo.person_by_slack(bot.emulator.team_id, u) for u in (manager, employee))
+        assert m is not None and e is not None
+        found = repo.session.exec(
+            select(Meeting).join(Pairing).where(Pairing.manager_id == m.id, Pairing.employee_id == e.id)
+        ).first()
+        assert found is not None
+        return found
+
+
 # --- the feed --------------------------------------------------------------------------------------------------
 
 
