@@ -69,7 +69,7 @@ def drain(svc: Services, gateway: SlackGateway, *, worker: str | None = None, li
     report = DrainReport()
     now = svc.clock.now()
     lease = timedelta(seconds=svc.settings.mal_outbox_lease_seconds)
-    rows, takeovers = outbox.claim_counting(svc.engine, now, worker, limit or svc.settings.mal_outbox_batch, lease)
+    rows, takeovers = outbox.claim(svc.engine, now, worker, limit or svc.settings.mal_outbox_batch, lease)
     if takeovers:
         metrics.LEASE_TAKEOVERS.inc(takeovers)
         log.info("took over %d message(s) whose worker's lease ran out", takeovers)

@@ -6,7 +6,7 @@ scrape time, so every replica reports the same queue and a scrape costs one grou
 """
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,15 +171,3 @@ def exposition(engine: Engine, clock: Clock) -> bytes:
     outbox = CollectorRegistry()
     outbox.register(OutboxCollector(engine, clock))
     return generate_latest(REGISTRY) + generate_latest(outbox)
-
-
-def sample(name: str, labels: dict[str, str] | None = None) -> float:
-    """A counter's current value (0 when never counted): what tests compare before and after."""
-    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
-
-
-def samples(name: str) -> Iterator[tuple[dict[str, str], float]]:
-    for metric in REGISTRY.collect():
-        for s in metric.samples:
-            if s.name == name:
-                yield s.labels, s.value

@@ -296,7 +296,3 @@ def postpone(repo: Repo, actor: Person, action_id: int, new_due: date, now: date
             )
             return Changed(action, changed=True)
     return Changed(action, changed=False)
-
-
-def may_manage(repo: Repo, viewer: Person, employee: Person) -> bool:
-    return is_nearest_manager(repo, viewer, employee)

@@ -238,11 +238,3 @@ def delivered(repo: Repo, document_id: int, now: datetime, reference: str | None
         doc.delivered_at = now
         doc.reference = (reference or "")[:500] or None
         repo.add(doc)
-
-
-def meetings_awaiting_archive(repo: Repo) -> set[int]:
-    """Meetings whose document the archive has not confirmed: retention keeps what went into it."""
-    rows = repo.session.exec(
-        select(ArchiveDocument.meeting_id).where(col(ArchiveDocument.delivered_at).is_(None))
-    ).all()
-    return set(rows)

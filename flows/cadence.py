@@ -174,10 +174,6 @@ def next_slot(after: datetime, tz: str | None, hours: WorkingHours, away_until: 
     raise RuntimeError("no working slot within 400 days")
 
 
-def is_allowed(moment: datetime, tz: str | None, hours: WorkingHours, away_until: date | None = None) -> bool:
-    return next_slot(moment, tz, hours, away_until) <= moment + timedelta(minutes=1)
-
-
 def iso_week(moment: datetime, tz: str) -> str:
     y, w, _ = moment.astimezone(ZoneInfo(tz)).isocalendar()
     return f"{y}-W{w:02d}"

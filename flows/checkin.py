@@ -7,7 +7,7 @@ a conversation interrupted by ``stop``, by the night, or by a restart resumes wh
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -627,7 +627,3 @@ def mark_held(repo: Repo, meeting: Meeting, now: datetime) -> None:
     if meeting.status == "invited" and meeting.scheduled_at is not None and meeting.scheduled_at <= now:
         meeting.status = "held"
         repo.add(meeting)
-
-
-def window_time(day: object, at: time, tz: str) -> datetime:
-    return datetime.combine(day, at, tzinfo=ZoneInfo(tz))  # type: ignore[arg-type]

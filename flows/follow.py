@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flows import cadence
 from flows.checkin import MeetingContext
 from flows.outbox import Planned, plan_for
-from storage.models import Action, ActionEvent, Person
+from storage.models import Action, Person
 from storage.repo import Repo
 
 
@@ -103,8 +103,3 @@ def plan_summaries(repo: Repo, now: datetime, tz: str, hours: cadence.WorkingHou
         payload = {"person_id": manager_id, "week_start": start.isoformat(), "week_end": end.isoformat()}
         planned.append(plan_for(manager, key, "week_summary", payload, max(now, morning), hours))
     return planned
-
-
-def last_event(repo: Repo, action_id: int) -> ActionEvent | None:
-    events = repo.action_events(action_id)
-    return events[-1] if events else None

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel import negotiate_locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -88,10 +88,3 @@ def negotiate(*preferences: str | None, default: str = DEFAULT_LANGUAGE) -> str:
         if found:
             return str(found)
     return default
-
-
-def locale_of(language: str) -> Locale:
-    try:
-        return Locale.parse(language, sep="-")
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse(DEFAULT_LANGUAGE)

@@ -5,9 +5,8 @@ admin's org file or an admin gives it, and it is seen by the person, their manag
 
 from dataclasses import dataclass
 
-from flows.access import is_nearest_manager
 from flows.season import is_admin
-from flows.templates import Question, templates
+from flows.templates import Question, measures_due, templates
 from storage.models import Person
 from storage.repo import Repo
 
@@ -29,16 +28,15 @@ class BirthYear:
 def measure_questions(template_key: str, birth_year: int | None, year: int) -> list[str]:
     """The senior measures to ask in a yearly conversation from the age 004 names (58), as "senior:key"
     extras of the meeting; none in the senior conversation itself, which asks them anyway."""
+    current = templates().get(template_key)
+    if current is None or current.cadence != "yearly":
+        return []
     out: list[str] = []
-    for tpl in templates().values():
-        offer = tpl.offer
-        if offer is None or offer.measures_from_age is None or birth_year is None or tpl.key == template_key:
+    for tpl in measures_due(birth_year, year):
+        if tpl.key == template_key:
             continue
-        if templates().get(template_key) is None or templates()[template_key].cadence != "yearly":
-            continue
-        if year - birth_year >= offer.measures_from_age:
-            measures = next((s for s in tpl.sections if s.key == "measures"), None)
-            out += [f"{tpl.key}{SEPARATOR}{q.key}" for q in (measures.questions if measures else ())]
+        measures = next((s for s in tpl.sections if s.key == "measures"), None)
+        out += [f"{tpl.key}{SEPARATOR}{q.key}" for q in (measures.questions if measures else ())]
     return out
 
 
@@ -47,12 +45,6 @@ def borrowed(key: str) -> Question | None:
     owner, _, own = key.partition(SEPARATOR)
     tpl = templates().get(owner) if own else None
     return tpl.question(own) if tpl is not None else None
-
-
-def can_see(repo: Repo, viewer: Person, person: Person, admin_ids: frozenset[str]) -> bool:
-    return viewer.team_id == person.team_id and (
-        viewer.id == person.id or is_nearest_manager(repo, viewer, person) or is_admin(viewer, admin_ids)
-    )
 
 
 def set_birth_year(

@@ -767,12 +767,6 @@ def option_label(question: Question, value: str) -> str:
     return value
 
 
-def parse_choice(question: Question, text: str, translate: Callable[[str], str] | None = None) -> str | None:
-    """The choice a typed answer names (by number or text), as its message id; None when it names none."""
-    found = _pick(_names([(c, c) for c in question.choices], translate), text)
-    return question.choices[found[0]] if found else None
-
-
 # --- the question menu -------------------------------------------------------------------------------------------
 
 

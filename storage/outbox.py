@@ -26,11 +26,7 @@ def _claimable(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def claim(engine: Engine, now: datetime, worker: str, limit: int = 50, lease: timedelta = LEASE) -> list[Outbox]:
-    return claim_counting(engine, now, worker, limit, lease)[0]
-
-
-def claim_counting(
+def claim(
     engine: Engine, now: datetime, worker: str, limit: int = 50, lease: timedelta = LEASE
 ) -> tuple[list[Outbox], int]:
     """Claim due rows; also says how many were taken over from a worker whose lease ran out."""

@@ -125,3 +125,19 @@ def migrated(url: str) -> None:
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
+
+
+def counted(name: str, labels: dict[str, str] | None = None) -> float:
+    """A counter's current value in this process's /metrics registry (0 when never counted)."""
+    from bot.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+
+def counted_samples(name: str) -> Iterator[tuple[dict[str, str], float]]:
+    from bot.metrics import REGISTRY
+
+    for metric in REGISTRY.collect():
+        for s in metric.samples:
+            if s.name == name:
+                yield s.labels, s.value

@@ -5,12 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot import metrics
 from bot.delivery import MAX_ATTEMPTS, drain
 from bot.scheduler import JOB_ID, start_scheduler
 from storage import outbox
 from storage.models import Outbox, Workspace
-from tests.harness import Harness
+from tests.harness import Harness, counted
 from tests.story import pair
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -138,13 +137,13 @@ def test_a_sender_that_dies_after_claiming_loses_nothing(bot: Harness) -> None:
 
         assert bot.svc is not None
         plan(repo, bot.clock.now(), bot.svc.plan_settings)
-    claimed = outbox.claim(bot.svc.engine, bot.clock.now(), "dead-worker")  # then the process is killed
+    claimed = outbox.claim(bot.svc.engine, bot.clock.now(), "dead-worker")[0]  # then the process is killed
     assert len(claimed) == 1
     assert drain(bot.svc, bot.gateway, worker="survivor").sent == 0  # the lease still holds
     bot.clock.advance(outbox.LEASE + timedelta(seconds=1))
-    takeovers = metrics.sample("mal_outbox_lease_takeovers_total")
+    takeovers = counted("mal_outbox_lease_takeovers_total")
     assert drain(bot.svc, bot.gateway, worker="survivor").sent == 1
-    assert metrics.sample("mal_outbox_lease_takeovers_total") == takeovers + 1  # an operator sees it
+    assert counted("mal_outbox_lease_takeovers_total") == takeovers + 1  # an operator sees it
     assert nudges_received(bot, manager) == 1
     assert outbox.mark_sent(bot.svc.engine, claimed[0].id or 0, "dead-worker", bot.clock.now(), None) is False
 
@@ -157,7 +156,7 @@ def test_dying_between_slacks_answer_and_the_mark_is_the_only_way_to_send_twice(
         from flows.planner import plan
 
         plan(repo, bot.clock.now(), bot.svc.plan_settings)
-    (row,) = outbox.claim(bot.svc.engine, bot.clock.now(), "dying-worker")
+    (row,) = outbox.claim(bot.svc.engine, bot.clock.now(), "dying-worker")[0]
     assert bot.gateway.post(row.recipient, "x", []).outcome == "sent"  # Slack answered; the process dies here
     bot.clock.advance(outbox.LEASE + timedelta(seconds=1))
     drain(bot.svc, bot.gateway, worker="survivor")

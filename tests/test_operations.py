@@ -17,12 +17,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot import logs, metrics
+from bot import logs
 from bot.gateway import build_gateway
 from bot.ops_http import ops_app
 from bot.server import ThreadedServer
 from storage.models import Outbox
-from tests.harness import Harness
+from tests.harness import Harness, counted, counted_samples
 from tests.story import after, dm, last_dm, pair, send_invitation, settle, text_of
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
@@ -93,7 +93,7 @@ def test_briefs_held_up_past_their_meetings_reach_the_manager_in_the_follow_up_a
     answers = {kari: "Ny kunde i Bergen", sven: "Fler möten med kunden", john: "Shipped the release"}
     for who, when in meetings.items():
         invite_and_prepare(bot, "UPER", who, when, answers[who])
-    dropped_before = metrics.sample("mal_messages_total", {"kind": "brief", "outcome": "dropped", "reason": "stale"})
+    dropped_before = counted("mal_messages_total", {"kind": "brief", "outcome": "dropped", "reason": "stale"})
 
     # cron runs `mal-bot tick` again only on Tuesday afternoon (15:45 in Oslo): the briefs' Monday morning
     # and all three meetings have passed.
@@ -106,7 +106,7 @@ def test_briefs_held_up_past_their_meetings_reach_the_manager_in_the_follow_up_a
     for brief in briefs:
         assert [line for line in caplog.messages if brief.key in line and "stale" in line], caplog.messages
     assert not [line for line in caplog.messages if any(a in line for a in answers.values())]
-    after_drop = metrics.sample("mal_messages_total", {"kind": "brief", "outcome": "dropped", "reason": "stale"})
+    after_drop = counted("mal_messages_total", {"kind": "brief", "outcome": "dropped", "reason": "stale"})
     assert after_drop - dropped_before == 3
 
     # Each follow-up Per gets names its report and carries what that report prepared, nobody else's.
@@ -124,7 +124,7 @@ def test_briefs_held_up_past_their_meetings_reach_the_manager_in_the_follow_up_a
 def test_metrics_add_up_to_what_slack_received_and_readyz_follows_the_database(bot: Harness) -> None:
     assert bot.server is not None and bot.svc is not None
     team_of_eight(bot)
-    sent_before = sum(v for labels, v in metrics.samples("mal_messages_total") if labels["outcome"] == "sent")
+    sent_before = sum(v for labels, v in counted_samples("mal_messages_total") if labels["outcome"] == "sent")
     bot.at(MONDAY)
     status, text = get(bot.server.url + "/metrics")
     assert status == 200
@@ -164,9 +164,9 @@ def test_metrics_add_up_to_what_slack_received_and_readyz_follows_the_database(b
 
 def test_slow_acknowledgements_are_counted_per_listener(bot: Harness) -> None:
     bot.emulator.add_user("UKARI", "kari", locale="nb-NO")
-    before = metrics.sample("mal_request_seconds_count", {"listener": "command:/mal"})
+    before = counted("mal_request_seconds_count", {"listener": "command:/mal"})
     assert bot.d.slash_command("UKARI", "").status == 200
-    assert metrics.sample("mal_request_seconds_count", {"listener": "command:/mal"}) == before + 1
+    assert counted("mal_request_seconds_count", {"listener": "command:/mal"}) == before + 1
 
 
 

@@ -238,7 +238,7 @@ class SlowSlack(SlackGateway):
         assert self.h.svc is not None
         now = self.h.clock.advance(timedelta(seconds=2))
         self.taken_over += [
-            r.id for r in outbox.claim(self.h.svc.engine, now, "other", 50, timedelta(seconds=5)) if r.id
+            r.id for r in outbox.claim(self.h.svc.engine, now, "other", 50, timedelta(seconds=5))[0] if r.id
         ]
         return result
 
@@ -269,9 +269,9 @@ def test_a_worker_that_lost_its_lease_learns_it_when_renewing(emulator: SlackEmu
         with Session(engine) as session:
             plan(Repo(session), START, PlanSettings(WorkingHours(), "Europe/Oslo", 10))
             session.commit()
-        mine = [r.id for r in outbox.claim(engine, START, "first", 3, timedelta(seconds=5)) if r.id is not None]
+        mine = [r.id for r in outbox.claim(engine, START, "first", 3, timedelta(seconds=5))[0] if r.id is not None]
         later = START + timedelta(seconds=6)
-        theirs = [r.id for r in outbox.claim(engine, later, "second", 2, timedelta(seconds=5))]
+        theirs = [r.id for r in outbox.claim(engine, later, "second", 2, timedelta(seconds=5))[0]]
         kept = outbox.renew(engine, mine, "first", later + timedelta(seconds=5))
     finally:
         engine.dispose()

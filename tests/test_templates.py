@@ -26,7 +26,6 @@ from flows.templates import (
     measures_due,
     offered_templates,
     parse_answer,
-    parse_choice,
     parse_rating,
     shipped_templates,
     template,
@@ -330,9 +329,9 @@ def test_a_rating_is_read_by_key_number_or_text_in_either_language() -> None:
     assert parse_rating(q, "fine, I think") is None
     assert parse_rating(q, "goodish") is None
     choice = template("rus").evaluation[0]
-    assert parse_choice(choice, "partly, there was little time") == "Partly"
-    assert parse_choice(choice, "2") == "Partly"
-    assert parse_choice(choice, "maybe") is None
+    assert parse_answer(choice, "partly, there was little time") == ("Partly", "there was little time")
+    assert parse_answer(choice, "2") == ("Partly", "")
+    assert parse_answer(choice, "maybe") is None
 
 
 # --- custom templates ---------------------------------------------------------------------------------------------

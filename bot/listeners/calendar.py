@@ -47,10 +47,6 @@ def _refuse(c: Caller, respond: Respond, reason: str) -> None:
     respond(text=notice(reason, c.t), response_type="ephemeral", replace_original=False)
 
 
-def _from_home(body: dict[str, Any]) -> bool:
-    return (body.get("container") or {}).get("type") == "view"
-
-
 def _open(
     ack: Ack,
     body: dict[str, Any],

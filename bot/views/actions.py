@@ -17,7 +17,6 @@ from bot.views.blocks import (
     input_block,
     modal,
     option,
-    plain,
     section,
     static_select,
     text_input,
@@ -251,10 +250,6 @@ def added(count: int, t: Translator, label: str = "") -> list[Block]:
             )
         ),
     ]
-
-
-def plain_text(text: str) -> dict[str, Any]:
-    return plain(text)
 
 
 def recorded(label: str, items: list[ActionItem], t: Translator, viewer: Person) -> list[Block]:

@@ -149,7 +149,3 @@ def modal(
     if submit:
         view["submit"] = plain(submit, MODAL_TITLE_MAX)
     return view
-
-
-def fit_message(blocks: list[Block]) -> list[Block]:
-    return blocks[:MESSAGE_BLOCKS_MAX]

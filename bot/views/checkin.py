@@ -917,7 +917,3 @@ def lapse(ctx: MeetingContext, t: Translator) -> list[Block]:
 
 def note(text: str) -> list[Block]:
     return [section(text)]
-
-
-def local_date(moment: datetime, tz: str | None) -> date:
-    return moment.astimezone(ZoneInfo(_tz(tz))).date()

@@ -70,10 +70,6 @@ def cadence_label(cadence: str, t: Translator) -> str:
     return t._(CADENCE_LABELS.get(cadence, cadence))
 
 
-def cadence_options(t: Translator) -> list[dict[str, Any]]:
-    return [option(t._(label), key) for key, label in CADENCE_LABELS.items()]
-
-
 def home(data: HomeData, t: Translator, lead: list[Block] | None = None) -> dict[str, Any]:
     """``lead``: a confirmation shown above the actions (a Done, with its Undo)."""
     tz = data.viewer.tz or "Europe/Oslo"

@@ -4,7 +4,7 @@ With several reports every message, form, reminder and Home line must say which 
 they all name it through ``label`` so the wording (and the conversation's title) lives in one place.
 """
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flows import slots
@@ -50,10 +50,6 @@ def label(meeting: Meeting | None, other: Person, t: Translator, tz: str | None,
 
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def moment_of(meeting: Meeting) -> datetime | None:
-    return meeting.scheduled_at or meeting.window_start
 
 
 def for_reader(ctx: MeetingContext, reader: Person, t: Translator, *, short: bool = False) -> str:
