@@ -10,16 +10,19 @@ from zoneinfo import ZoneInfo
 from flows import slots
 from flows.checkin import MeetingContext
 from flows.i18n import Translator
+from flows.templates import conversation_title
 from storage.models import Meeting, Person
 
 DEFAULT_TZ = "Europe/Oslo"
 
 
 def title(meeting: Meeting | None, t: Translator) -> str:
-    """The conversation's name in the reader's language: a monthly 1:1, or the annual conversation."""
-    if meeting is not None and meeting.season_id is not None:
-        return t._("annual conversation")
-    return t._("1:1")
+    """The conversation's name in the reader's language, from its template's own title (an annual conversation
+    is not a "1:1"), in lower case to stand inside a sentence; the monthly check-in is a 1:1."""
+    if meeting is None or meeting.template in ("", "monthly"):
+        return t._("1:1")
+    name = conversation_title(meeting.template, t._)
+    return name[:1].lower() + name[1:]
 
 
 def when(meeting: Meeting, t: Translator, tz: str | None, *, short: bool = False) -> str:
