@@ -1,8 +1,10 @@
 """Nothing lost, nothing twice: the outbox under Slack's rate limits, server errors, departed users,
 a revoked token, and a sender that dies before or after Slack answers."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.delivery import MAX_ATTEMPTS, drain
@@ -97,24 +99,36 @@ def test_server_errors_are_retried_with_backoff_until_sent(bot: Harness) -> None
     assert nudges_received(bot, manager) == 1
 
 
-def test_a_user_who_left_is_marked_inactive_and_never_retried(bot: Harness) -> None:
+def test_a_user_who_left_is_marked_inactive_and_never_retried(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     (manager,) = managers_with_one_report(bot, 1)
     bot.emulator.fail_next("chat.postMessage", "user_not_found")
-    bot.tick()
+    labels = {"kind": "nudge", "outcome": "dropped", "reason": "user_not_found"}
+    before = counted("mal_messages_total", labels)
+    with caplog.at_level(logging.INFO, logger="mal.delivery"):
+        report = bot.tick()
     (row,) = rows(bot)
     assert row.status == "dead" and row.error == "user_not_found"
+    assert report.drain.dropped["user_not_found"] == 1 and counted("mal_messages_total", labels) == before + 1
+    assert [m for m in caplog.messages if row.key in m and "user_not_found" in m]
     assert bot.person(manager).active is False
     calls = bot.emulator.count_calls("chat.postMessage")
     bot.at(MONDAY + timedelta(days=40))  # a month later: no new nudge is even attempted
     assert bot.emulator.count_calls("chat.postMessage") == calls
 
 
-def test_a_revoked_token_stops_all_sending_to_the_workspace(bot: Harness) -> None:
+def test_a_revoked_token_stops_all_sending_to_the_workspace(bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
     managers_with_one_report(bot, 3)
     bot.emulator.revoke_token("xoxb-emulator")
-    report = bot.tick()
+    labels = {"kind": "nudge", "outcome": "dropped", "reason": "token_revoked"}
+    before = counted("mal_messages_total", labels)
+    with caplog.at_level(logging.INFO, logger="mal.delivery"):
+        report = bot.tick()
     assert report.drain.sent == 0
     assert {r.status for r in rows(bot)} == {"dead"}
+    assert counted("mal_messages_total", labels) == before + 3  # every waiting message counted, none silently
+    assert all([m for m in caplog.messages if r.key in m] for r in rows(bot))
     assert bot.emulator.count_calls("chat.postMessage") == 1  # stopped after the first refusal
     with bot.repo() as repo:
         ws = repo.session.get(Workspace, bot.emulator.team_id)
