@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from storage.action_lists import PAIRING, ActionRow, OpenScope, rows_statement, stats_statement
 from storage.models import (
     Action,
     ActionEvent,
@@ -34,6 +35,14 @@ def _utc(value: Any) -> datetime | None:
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+_PERSON_BY_SLACK = select(Person).where(
+    col(Person.team_id) == sa.bindparam("team"), col(Person.slack_user_id) == sa.bindparam("user")
+)
+_REPORT_COUNT = sa.select(sa.func.count()).where(
+    PAIRING.c.manager_id == sa.bindparam("manager"), PAIRING.c.ended_at.is_(None)
+)
 
 
 class Repo:
@@ -83,9 +92,8 @@ class Repo:
         return self.session.get(Person, person_id)
 
     def person_by_slack(self, team_id: str, slack_user_id: str) -> Person | None:
-        return self.session.exec(
-            select(Person).where(Person.team_id == team_id, col(Person.slack_user_id) == slack_user_id)
-        ).first()
+        """Every request starts here (who is asking), so the statement is built once, not per request."""
+        return self.session.exec(_PERSON_BY_SLACK, params={"team": team_id, "user": slack_user_id}).first()
 
     def ensure_person(self, team_id: str, slack_user_id: str, values: dict[str, Any]) -> Person:
         """A person's first clicks can arrive in parallel: whichever insert wins, both get the same row."""
@@ -129,6 +137,10 @@ class Repo:
                 .order_by(col(Pairing.id))
             ).scalars()
         )
+
+    def report_count(self, manager_id: int) -> int:
+        """How many employees a manager has now."""
+        return int(self.session.execute(_REPORT_COUNT, {"manager": manager_id}).scalar() or 0)
 
     def pairings(self, ids: Sequence[int] | set[int]) -> dict[int, Pairing]:
         if not ids:
@@ -351,54 +363,15 @@ class Repo:
             ).all()
         )
 
-    def _open_scope(self, employee_ids: Sequence[int], owner_id: int | None) -> Any:
-        """Open actions of these employees, plus those ``owner_id`` is responsible for elsewhere.
-
-        Two disjoint selects joined by UNION ALL instead of one OR: each is a range of its own index
-        (employee or owner, status, due), where an OR would make the database read every open action.
-        """
-        parts: list[Any] = []
-        cols: list[Any] = [
-            col(Action.id).label("id"),
-            col(Action.due).label("due"),
-            col(Action.employee_id).label("employee_id"),
-        ]
-        if employee_ids:
-            parts.append(
-                sa.select(*cols).where(col(Action.employee_id).in_(employee_ids), col(Action.status) == "open")
-            )
-        if owner_id is not None:
-            owned = sa.select(*cols).where(col(Action.owner_id) == owner_id, col(Action.status) == "open")
-            if employee_ids:
-                owned = owned.where(col(Action.employee_id).not_in(employee_ids))
-            parts.append(owned)
-        if not parts:
-            parts.append(sa.select(*cols).where(sa.false()))
-        combined: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-        return combined.subquery("scope")
-
-    def open_action_scope(self, employee_ids: Sequence[int], owner_id: int | None) -> Any:
-        return self._open_scope(employee_ids, owner_id)
-
-    def open_action_stats(self, scope: Any, today: date) -> tuple[int, int, set[int]]:
+    def open_action_stats(self, scope: OpenScope, today: date) -> tuple[int, int, set[int]]:
         """(open, overdue, whose) over a scope, counted by the database rather than by loading the rows."""
-        overdue = sa.func.sum(sa.case((scope.c.due < today, 1), else_=0))
-        rows = self.session.execute(
-            sa.select(scope.c.employee_id, sa.func.count(), overdue).group_by(scope.c.employee_id)
-        ).all()
+        rows = self.session.execute(stats_statement(scope.shape), {**scope.params, "today": today}).all()
         return sum(int(r[1]) for r in rows), sum(int(r[2] or 0) for r in rows), {int(r[0]) for r in rows}
 
-    def open_actions_page(self, scope: Any, offset: int, limit: int) -> list[Action]:
-        """One page of a scope in due order (overdue ones come first because they are due earliest)."""
-        ids = list(
-            self.session.execute(
-                sa.select(scope.c.id).order_by(scope.c.due, scope.c.id).offset(offset).limit(limit)
-            ).scalars()
-        )
-        if not ids:
-            return []
-        rows = self.session.exec(select(Action).where(col(Action.id).in_(ids))).all()
-        return sorted(rows, key=lambda a: (a.due, a.id or 0))
+    def open_action_rows(self, scope: OpenScope, offset: int, limit: int) -> list[ActionRow]:
+        """One page of a scope in due order, with what a list shows of each action read in the same select."""
+        params = {**scope.params, "offset": offset, "limit": limit}
+        return [ActionRow(*r) for r in self.session.execute(rows_statement(scope.shape), params)]
 
     def action_counts(self, employee_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
         """(open, overdue) per employee in one query, for overviews that must not load content."""
@@ -471,6 +444,7 @@ class Repo:
             .distinct()
         ).all()
         return [int(r[0]) for r in rows]
+
     def close_action(self, action_id: int, by_id: int, now: datetime) -> bool:
         """Mark an action done if it is still open, in one conditional UPDATE: of any number of clicks at
         once exactly one gets True, so one "done" event is recorded and ``closed_by`` names its author."""
