@@ -63,7 +63,8 @@ class ActionList:
     """What `/mal` and App Home show: ``role`` is 'manager' when the viewer has reports.
 
     ``items`` is one page when a page was asked for, else everything; ``total`` and ``overdue_count``
-    always count the whole list, and ``subjects`` are the employees whose actions it holds.
+    always count the whole list, and ``subjects`` are the employees whose actions it shows (the counts name
+    nobody, so only they have had content read).
     """
 
     role: str
@@ -157,7 +158,7 @@ def list_for(
         report_count = repo.report_count(viewer.id)
         role = "manager" if report_count else "employee"
         whose = OpenScope(employee_id=viewer.id, owner_id=viewer.id, reports_of=viewer.id if report_count else None)
-    total, overdue, subjects = repo.open_action_stats(whose, today)
+    total, overdue = repo.open_action_stats(whose, today)
     pages = max(1, -(-total // PAGE))
     if page is None:
         rows = repo.open_action_rows(whose, 0, total) if total else []
@@ -174,7 +175,7 @@ def list_for(
         overdue_count=overdue,
         page=shown,
         pages=pages,
-        subjects=frozenset(subjects),
+        subjects=frozenset(row.employee_id for row in rows),
     )
 
 

@@ -96,10 +96,11 @@ def _scope(employee: bool, owner: bool, reports: bool) -> Any:
 
 @cache
 def stats_statement(shape: tuple[bool, bool, bool]) -> Any:
-    """Open and overdue per employee over a scope (parameters: the scope's and ``today``)."""
+    """How many open actions a scope holds, and how many of them are overdue (parameters: the scope's and
+    ``today``)."""
     scope = _scope(*shape)
     overdue = sa.func.sum(sa.case((scope.c.due < sa.bindparam("today", type_=sa.Date), 1), else_=0))
-    return sa.select(scope.c.employee_id, sa.func.count(), overdue).group_by(scope.c.employee_id)
+    return sa.select(sa.func.count(), overdue).select_from(scope)
 
 
 @cache

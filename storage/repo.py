@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from storage.action_lists import PAIRING, ActionRow, OpenScope, rows_statement, stats_statement
@@ -363,10 +365,10 @@ class Repo:
             ).all()
         )
 
-    def open_action_stats(self, scope: OpenScope, today: date) -> tuple[int, int, set[int]]:
-        """(open, overdue, whose) over a scope, counted by the database rather than by loading the rows."""
-        rows = self.session.execute(stats_statement(scope.shape), {**scope.params, "today": today}).all()
-        return sum(int(r[1]) for r in rows), sum(int(r[2] or 0) for r in rows), {int(r[0]) for r in rows}
+    def open_action_stats(self, scope: OpenScope, today: date) -> tuple[int, int]:
+        """(open, overdue) over a scope, counted by the database rather than by loading the rows."""
+        row = self.session.execute(stats_statement(scope.shape), {**scope.params, "today": today}).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def open_action_rows(self, scope: OpenScope, offset: int, limit: int) -> list[ActionRow]:
         """One page of a scope in due order, with what a list shows of each action read in the same select."""
@@ -453,9 +455,9 @@ class Repo:
             sa.update(table)
             .where(table.c.id == action_id, table.c.status == "open")
             .values(status="done", closed_by=by_id, closed_at=now)
-            .returning(table.c.id)
+            .returning(*table.c)
         ).first()
-        return self._reloaded(action_id, closed is not None)
+        return self._reloaded(action_id, closed)
 
     def move_action_due(self, action_id: int, old_due: date, new_due: date) -> bool:
         """Move an open action's due date if it still is ``old_due``: True for the one call that moved it."""
@@ -464,16 +466,21 @@ class Repo:
             sa.update(table)
             .where(table.c.id == action_id, table.c.status == "open", table.c.due == old_due)
             .values(due=new_due)
-            .returning(table.c.id)
+            .returning(*table.c)
         ).first()
-        return self._reloaded(action_id, moved is not None)
+        return self._reloaded(action_id, moved)
 
-    def _reloaded(self, action_id: int, changed: bool) -> bool:
-        """The session's copy of the action shows what the database holds now, whoever changed it."""
-        loaded = self.session.get(Action, action_id)
+    def _reloaded(self, action_id: int, changed: sa.Row[Any] | None) -> bool:
+        """The session's copy of the action (if it holds one) shows what the database holds now, whoever
+        changed it: the row our UPDATE returned, else the row read again."""
+        loaded = self.session.identity_map.get(identity_key(Action, action_id))
         if loaded is not None:
-            self.session.refresh(loaded)
-        return changed
+            if changed is None:
+                self.session.refresh(loaded)
+            else:
+                for key, value in changed._mapping.items():
+                    set_committed_value(loaded, key, value)
+        return changed is not None
 
     def record_action_event(self, event: ActionEvent) -> None:
         self.add(event)

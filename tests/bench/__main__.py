@@ -37,6 +37,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=os.environ.get(PG_ENV), help=f"admin URL (default: ${PG_ENV})")
     parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated: " + ",".join(FIGURES))
     parser.add_argument(
+        "--endpoints",
+        default=",".join(latency.ENDPOINTS),
+        help="latency figure only for these, comma-separated: " + ",".join(latency.ENDPOINTS),
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -57,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PostgreSQL needs --postgres-url or {PG_ENV}", file=sys.stderr)
         return 2
     size = SIZES[args.size]
+    latency.CHOSEN[:] = [e for e in latency.ENDPOINTS if e in args.endpoints.split(",")]
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
         common.PROFILE_DIR = args.profile
