@@ -29,6 +29,7 @@ from storage.models import (
     ProcessedEvent,
     Workspace,
 )
+from storage.team_lists import TeamMember, team_statement
 
 
 def _utc(value: Any) -> datetime | None:
@@ -239,6 +240,37 @@ class Repo:
                 .limit(limit)
             ).all()
         )
+
+    def team_members(self, manager_id: int, today: date, limit: int) -> list[TeamMember]:
+        """A manager's first ``limit`` reports now, in the order they were paired, each with the figures the
+        team overview shows (``storage.team_lists``), in one statement."""
+        rows = self.session.execute(team_statement(), {"manager": manager_id, "today": today, "limit": limit})
+        return [
+            TeamMember._make([*r[:10], _utc(r[10]), _utc(r[11]), int(r[12] or 0), int(r[13] or 0), int(r[14] or 0)])
+            for r in rows
+        ]
+
+    def upcoming_meetings(self, person_id: int, moment: datetime, limit: int) -> list[tuple[Meeting, int, str]]:
+        """The person's soonest invited meetings after ``moment``, in either part of a pair that lasts: each
+        with the other person's id and the person's own part in it ('employee' or 'manager')."""
+        pair = PAIRING
+        mine = sa.or_(pair.c.employee_id == person_id, pair.c.manager_id == person_id)
+        rows = self.session.execute(
+            select(Meeting, pair.c.employee_id, pair.c.manager_id)
+            .join_from(Meeting, pair, pair.c.id == col(Meeting.pairing_id))
+            .where(
+                mine,
+                pair.c.ended_at.is_(None),
+                col(Meeting.status) == "invited",
+                col(Meeting.scheduled_at) > moment,
+            )
+            .order_by(col(Meeting.scheduled_at), col(Meeting.id))
+            .limit(limit)
+        ).all()
+        return [
+            (m, manager, "employee") if employee == person_id else (m, employee, "manager")
+            for m, employee, manager in rows
+        ]
 
     def missed_counts(self, pairing_ids: Sequence[int]) -> dict[int, int]:
         if not pairing_ids:
