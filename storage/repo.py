@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
-from storage.action_lists import PAIRING, ActionRow, OpenScope, rows_statement, stats_statement
+from storage.action_lists import PAIRING, PERSON, ActionRow, OpenScope, rows_statement, stats_statement
 from storage.models import (
     Action,
     ActionEvent,
@@ -43,6 +43,25 @@ def _utc(value: Any) -> datetime | None:
 _PERSON_BY_SLACK = select(Person).where(
     col(Person.team_id) == sa.bindparam("team"), col(Person.slack_user_id) == sa.bindparam("user")
 )
+# An employee's nearest manager now: the manager of their active pair (the first, should there be two).
+_MANAGER_NOW = (
+    sa.select(PAIRING.c.manager_id)
+    .where(PAIRING.c.employee_id == sa.bindparam("employee"), PAIRING.c.ended_at.is_(None))
+    .order_by(PAIRING.c.id)
+    .limit(1)
+)
+_MANAGER_NOW_IN_TEAM = (
+    sa.select(PAIRING.c.manager_id)
+    .join(PERSON, PERSON.c.id == PAIRING.c.employee_id)
+    .where(
+        PAIRING.c.employee_id == sa.bindparam("employee"),
+        PAIRING.c.ended_at.is_(None),
+        PERSON.c.team_id == sa.bindparam("team"),
+    )
+    .order_by(PAIRING.c.id)
+    .limit(1)
+)
+_INSERT_ACTION_EVENT = sa.insert(ActionEvent.__table__)  # type: ignore[attr-defined]
 _REPORT_COUNT = sa.select(sa.func.count()).where(
     PAIRING.c.manager_id == sa.bindparam("manager"), PAIRING.c.ended_at.is_(None)
 )
@@ -140,6 +159,15 @@ class Repo:
                 .order_by(col(Pairing.id))
             ).scalars()
         )
+
+    def manager_now(self, employee_id: int, team_id: str | None = None) -> int | None:
+        """The employee's nearest manager now (with ``team_id``: only if the employee is of that team), without
+        loading the pairing or the employee: every click on someone else's action asks this."""
+        if team_id is None:
+            found = self.session.execute(_MANAGER_NOW, {"employee": employee_id}).scalar()
+        else:
+            found = self.session.execute(_MANAGER_NOW_IN_TEAM, {"employee": employee_id, "team": team_id}).scalar()
+        return None if found is None else int(found)
 
     def report_count(self, manager_id: int) -> int:
         """How many employees a manager has now."""
@@ -515,7 +543,9 @@ class Repo:
         return changed is not None
 
     def record_action_event(self, event: ActionEvent) -> None:
-        self.add(event)
+        """Written as a plain insert: nothing reads an event back in the unit of work that records it."""
+        columns = ("action_id", "kind", "by_id", "at", "old_due", "new_due")
+        self.session.execute(_INSERT_ACTION_EVENT, {c: getattr(event, c) for c in columns})
 
     def action_events(self, action_id: int) -> list[ActionEvent]:
         return list(
