@@ -155,9 +155,10 @@ def list_for(
         role = "manager" if employee.id != viewer.id else "employee"
         whose = OpenScope(employee_id=employee.id)
     else:
-        report_count = repo.report_count(viewer.id)
-        role = "manager" if report_count else "employee"
-        whose = OpenScope(employee_id=viewer.id, owner_id=viewer.id, reports_of=viewer.id if report_count else None)
+        reports = tuple(repo.report_ids(viewer.id))
+        report_count = len(reports)
+        role = "manager" if reports else "employee"
+        whose = OpenScope(employee_id=viewer.id, owner_id=viewer.id, report_ids=reports)
     total, overdue = repo.open_action_stats(whose, today)
     pages = max(1, -(-total // PAGE))
     if page is None:

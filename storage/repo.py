@@ -62,8 +62,10 @@ _MANAGER_NOW_IN_TEAM = (
     .limit(1)
 )
 _INSERT_ACTION_EVENT = sa.insert(ActionEvent.__table__)  # type: ignore[attr-defined]
-_REPORT_COUNT = sa.select(sa.func.count()).where(
-    PAIRING.c.manager_id == sa.bindparam("manager"), PAIRING.c.ended_at.is_(None)
+_REPORT_IDS = (
+    sa.select(PAIRING.c.employee_id)
+    .where(PAIRING.c.manager_id == sa.bindparam("manager"), PAIRING.c.ended_at.is_(None))
+    .order_by(PAIRING.c.id)
 )
 
 
@@ -152,13 +154,7 @@ class Repo:
 
     def report_ids(self, manager_id: int) -> list[int]:
         """The employees a manager has now, without loading their pairings (the `/mal` hot path)."""
-        return list(
-            self.session.execute(
-                sa.select(col(Pairing.employee_id))
-                .where(col(Pairing.manager_id) == manager_id, col(Pairing.ended_at).is_(None))
-                .order_by(col(Pairing.id))
-            ).scalars()
-        )
+        return list(self.session.execute(_REPORT_IDS, {"manager": manager_id}).scalars())
 
     def manager_now(self, employee_id: int, team_id: str | None = None) -> int | None:
         """The employee's nearest manager now (with ``team_id``: only if the employee is of that team), without
@@ -168,10 +164,6 @@ class Repo:
         else:
             found = self.session.execute(_MANAGER_NOW_IN_TEAM, {"employee": employee_id, "team": team_id}).scalar()
         return None if found is None else int(found)
-
-    def report_count(self, manager_id: int) -> int:
-        """How many employees a manager has now."""
-        return int(self.session.execute(_REPORT_COUNT, {"manager": manager_id}).scalar() or 0)
 
     def pairings(self, ids: Sequence[int] | set[int]) -> dict[int, Pairing]:
         if not ids:
