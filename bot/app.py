@@ -17,7 +17,9 @@ from bot.listeners import actions, calendar, checkin, commands, events, home, pl
 from bot.listeners.common import refuse_bad_submissions, strip_control_characters
 from bot.services import Services
 
-LISTENER_MODULES = (commands, actions, checkin, home, events, season, calendar, plan)
+# Bolt tries each request against the listeners in the order they were registered, so what people do most
+# (`/mal`, Done, opening Home) comes first; no two listeners answer the same request, so order changes nothing else.
+LISTENER_MODULES = (commands, actions, home, checkin, events, season, calendar, plan)
 # Bolt runs listeners on its own pool of 5 threads by default. A listener that waits on Slack (respond,
 # views.publish) holds its thread meanwhile, so with 5 a handful of such clicks made every `/mal` behind
 # them queue past Slack's 3 s; the HTTP server hands over up to 40 requests at a time, so match that.

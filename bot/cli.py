@@ -227,6 +227,8 @@ def cmd_archive(args: argparse.Namespace) -> int:
         )
     )
     return 0 if failed == 0 else 1
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the installation against Slack and the database, and say what to change; 0 only if all holds."""
     from bot.app import listener_client

@@ -207,6 +207,8 @@ def _missed_brief(
     if shared and ctx.employee.id is not None:
         privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
     return list(shared)
+
+
 def _render_plan(repo: Repo, kind: str, payload: dict[str, Any], person: Person, t: Translator) -> Rendered | None:
     """The plan to confirm, as it stands when the message goes (a newer plan sends its own); or, to the first of
     the two, word that the other has confirmed too."""

@@ -10,8 +10,7 @@ from storage.repo import Repo
 def is_nearest_manager(repo: Repo, viewer: Person, employee: Person) -> bool:
     if viewer.team_id != employee.team_id or employee.id is None:
         return False
-    pairing = repo.active_pairing_of(employee.id)
-    return pairing is not None and pairing.manager_id == viewer.id
+    return viewer.id is not None and repo.manager_now(employee.id) == viewer.id
 
 
 def can_see_employee(repo: Repo, viewer: Person, employee: Person) -> bool:
@@ -27,8 +26,7 @@ def can_touch_action(repo: Repo, viewer: Person, action: Action) -> bool:
         return False
     if viewer.id in (action.employee_id, action.owner_id):
         return True
-    employee = repo.person(action.employee_id)
-    return employee is not None and is_nearest_manager(repo, viewer, employee)
+    return viewer.id is not None and repo.manager_now(action.employee_id, viewer.team_id) == viewer.id
 
 
 def meeting_role(repo: Repo, viewer: Person, meeting: Meeting) -> str | None:

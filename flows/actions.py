@@ -5,12 +5,33 @@ from datetime import date, datetime, timedelta
 
 from flows.access import can_see_employee, can_touch_action, is_nearest_manager
 from flows.dates import latest
-from storage.models import Action, ActionEvent, Meeting, Person
+from storage.action_lists import ActionRow, OpenScope
+from storage.models import Action, ActionEvent, Person
 from storage.repo import Repo
 
 MAX_TEXT = 3000
 UNDO_MINUTES = 10
 MOVE_TRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """A person as an action list names them: who they are in Slack, nothing more of their profile."""
+
+    id: int
+    slack_user_id: str
+    name: str
+    tz: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRef:
+    """The conversation an action was agreed in, as far as a list names it (its kind and its date)."""
+
+    id: int
+    template: str
+    scheduled_at: datetime | None
+    window_start: datetime | None
 
 
 @dataclass(frozen=True)
@@ -27,11 +48,11 @@ class ActionItem:
     goal: str | None
     due: date
     overdue: bool
-    employee: Person
-    owner: Person
+    employee: Who
+    owner: Who
     restricted: bool = False
-    meeting: Meeting | None = None
-    counterpart: Person | None = None
+    meeting: MeetingRef | None = None
+    counterpart: Who | None = None
 
 
 PAGE = 15
@@ -42,7 +63,8 @@ class ActionList:
     """What `/mal` and App Home show: ``role`` is 'manager' when the viewer has reports.
 
     ``items`` is one page when a page was asked for, else everything; ``total`` and ``overdue_count``
-    always count the whole list, and ``subjects`` are the employees whose actions it holds.
+    always count the whole list, and ``subjects`` are the employees whose actions it shows (the counts name
+    nobody, so only they have had content read).
     """
 
     role: str
@@ -61,41 +83,36 @@ class Refused:
     reason: str
 
 
-def items_of(repo: Repo, actions: list[Action], today: date, viewer: Person | None = None) -> tuple[ActionItem, ...]:
-    """Actions as one reader sees them: both parties loaded, the conversation they came from named for the two
-    who held it and hidden from anyone else; overdue first, then by due date."""
-    unique = {a.id: a for a in actions if a.id is not None}
-    meetings = repo.meetings([a.meeting_id for a in unique.values() if a.meeting_id is not None])
-    pairings = repo.pairings({m.pairing_id for m in meetings.values()})
-    managers = repo.current_managers({a.employee_id for a in unique.values()})
-    ids = [a.employee_id for a in unique.values()] + [a.owner_id for a in unique.values()]
-    ids += [p.manager_id for p in pairings.values()]
-    people = repo.people(ids)
-    items = []
-    for aid, a in unique.items():
-        restricted = viewer is not None and viewer.id not in (a.employee_id, managers.get(a.employee_id))
-        meeting = meetings.get(a.meeting_id or 0)
-        pairing = pairings.get(meeting.pairing_id) if meeting is not None else None
-        counterpart: Person | None = None
-        if viewer is not None and not restricted:
-            held_with = pairing.manager_id if pairing else managers.get(a.employee_id)
-            counterpart = people.get((held_with if viewer.id == a.employee_id else a.employee_id) or 0)
-        items.append(
-            ActionItem(
-                id=aid,
-                what=a.what,
-                goal=None if restricted else a.goal,
-                due=a.due,
-                overdue=a.due < today,
-                employee=people[a.employee_id],
-                owner=people[a.owner_id],
-                restricted=restricted,
-                meeting=None if restricted else meeting,
-                counterpart=counterpart,
-            )
+def item_of(row: ActionRow, today: date, viewer: Person | None = None) -> ActionItem:
+    """An action as one reader sees it: the conversation it came from named for the two who held it and
+    hidden from anyone else."""
+    restricted = viewer is not None and viewer.id not in (row.employee_id, row.manager_now)
+    employee = Who(row.employee_id, row.employee_slack_id, row.employee_name, row.employee_tz)
+    meeting = None
+    if row.meeting_id is not None and not restricted:
+        meeting = MeetingRef(
+            row.meeting_id, row.meeting_template or "", row.meeting_scheduled_at, row.meeting_window_start
         )
-    # Overdue first, then by due date; ties keep the order they were agreed in.
-    return tuple(sorted(items, key=lambda i: (not i.overdue, i.due, i.id)))
+    counterpart: Who | None = None
+    if viewer is not None and not restricted:
+        if viewer.id != row.employee_id:
+            counterpart = employee
+        elif row.held_id is not None:
+            counterpart = Who(row.held_id, row.held_slack_id or "", row.held_name or "", row.held_tz)
+    return ActionItem(
+        id=row.id,
+        what=row.what,
+        goal=None if restricted else row.goal,
+        due=row.due,
+        overdue=row.due < today,
+        employee=employee,
+        owner=employee
+        if row.owner_id == row.employee_id
+        else Who(row.owner_id, row.owner_slack_id, row.owner_name, row.owner_tz),
+        restricted=restricted,
+        meeting=meeting,
+        counterpart=counterpart,
+    )
 
 
 def owned_by(repo: Repo, person: Person, today: date) -> tuple[ActionItem, ...]:
@@ -129,40 +146,39 @@ def list_for(
     report_count = 0
     if scope == "responsible":
         role = "employee"
-        employee_ids, owner_id = [], viewer.id
+        whose = OpenScope(owner_id=viewer.id)
     elif scope == "mine":
         role = "employee"
-        employee_ids, owner_id = [viewer.id], viewer.id
+        whose = OpenScope(employee_id=viewer.id, owner_id=viewer.id)
     elif employee is not None:
         if not can_see_employee(repo, viewer, employee):
             return Refused("not_your_report")
         assert employee.id is not None
         role = "manager" if employee.id != viewer.id else "employee"
-        employee_ids, owner_id = [employee.id], None
+        whose = OpenScope(employee_id=employee.id)
     else:
-        reports = repo.report_ids(viewer.id)
+        reports = tuple(repo.report_ids(viewer.id))
         report_count = len(reports)
         role = "manager" if reports else "employee"
-        employee_ids, owner_id = [*reports, viewer.id], viewer.id
-    scope = repo.open_action_scope(employee_ids, owner_id)
-    total, overdue, subjects = repo.open_action_stats(scope, today)
+        whose = OpenScope(employee_id=viewer.id, owner_id=viewer.id, report_ids=reports)
+    total, overdue = repo.open_action_stats(whose, today)
     pages = max(1, -(-total // PAGE))
     if page is None:
-        rows = repo.open_actions_page(scope, 0, total) if total else []
+        rows = repo.open_action_rows(whose, 0, total) if total else []
         shown = 0
     else:
         shown = min(max(page, 0), pages - 1)
-        rows = repo.open_actions_page(scope, shown * PAGE, PAGE)
+        rows = repo.open_action_rows(whose, shown * PAGE, PAGE)
     return ActionList(
         role=role,
-        items=items_of(repo, rows, today, viewer),
+        items=tuple(item_of(row, today, viewer) for row in rows),
         report_count=report_count,
         filtered_to=employee,
         total=total,
         overdue_count=overdue,
         page=shown,
         pages=pages,
-        subjects=frozenset(subjects),
+        subjects=frozenset(row.employee_id for row in rows),
     )
 
 

@@ -603,6 +603,8 @@ def brief_missed(repo: Repo, meeting: Meeting) -> bool:
     """The manager's brief of this meeting was planned but never sent (still waiting, or dropped)."""
     statuses = repo.outbox_statuses(f"brief:{meeting.id}:")
     return bool(statuses) and "sent" not in statuses
+
+
 def held(repo: Repo, person: Person, meeting_id: int, now: datetime) -> MeetingContext | Refused:
     """One of the two says the conversation was held: from then on it counts as held (a season's count, the
     pause of the regular nudges). Recording what was agreed, evaluating or confirming the plan says it too."""

@@ -6,7 +6,7 @@ artefact to forget: a catalog that is missing raises instead of silently giving 
 
 import io
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -48,17 +48,31 @@ class Translator:
 
     def when(self, moment: datetime, tz: str) -> str:
         """A meeting time in the reader's language and zone: 'tirsdag 3. desember kl. 10:00'."""
-        local = moment.astimezone(ZoneInfo(tz))
-        day = format_datetime(local, self._("EEEE d MMMM"), locale=self.date_locale)
-        clock = format_datetime(local, "HH:mm", locale=self.date_locale)
+        day, clock = _moment(moment, tz, self._("EEEE d MMMM"), self.date_locale)
         return self._("{day} at {time}", day=day, time=clock)
 
     def day(self, d: date) -> str:
         """A due date: 'tirsdag 15. desember 2026'."""
-        return format_date(d, self._("EEEE d MMMM y"), locale=self.date_locale)
+        return _day(d, self._("EEEE d MMMM y"), self.date_locale)
 
     def short_day(self, d: date) -> str:
-        return format_date(d, self._("d MMM y"), locale=self.date_locale)
+        return _day(d, self._("d MMM y"), self.date_locale)
+
+
+# A list names the same few dates over and over (due dates, meeting days): Babel's formatting of one costs more
+# than the rest of a line, and a date's text in one language never changes, so each is formatted once.
+FORMATTED_DATES = 4096
+
+
+@lru_cache(maxsize=FORMATTED_DATES)
+def _day(d: date, pattern: str, locale: str) -> str:
+    return str(format_date(d, pattern, locale=locale))
+
+
+@lru_cache(maxsize=FORMATTED_DATES)
+def _moment(moment: datetime, tz: str, pattern: str, locale: str) -> tuple[str, str]:
+    local = moment.astimezone(ZoneInfo(tz))
+    return str(format_datetime(local, pattern, locale=locale)), str(format_datetime(local, "HH:mm", locale=locale))
 
 
 @cache

@@ -9,18 +9,18 @@ from datetime import datetime, timedelta
 
 from flows import cadence, slots
 from flows.outbox import Planned, plan_for
-from storage.models import Meeting, Pairing
+from storage.models import Meeting
 from storage.repo import Repo
 
 BATCH = 200
 ADMIN_PERIOD = timedelta(days=365)
 
 
-def never_met(pairing: Pairing, now: datetime) -> bool:
-    """A pair that has had a whole window of its cadence since it was made, without a 1:1."""
-    if pairing.created_at is None:
+def never_met(cadence: str, created_at: datetime | None, now: datetime) -> bool:
+    """A pair (of this cadence, made then) that has had a whole window of its cadence without a 1:1."""
+    if created_at is None:
         return False
-    return slots.window_end(pairing.cadence, pairing.created_at, "UTC") <= now
+    return slots.window_end(cadence, created_at, "UTC") <= now
 
 
 def plan(repo: Repo, now: datetime, hours: cadence.WorkingHours) -> list[Planned]:

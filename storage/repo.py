@@ -11,8 +11,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
+from storage.action_lists import PAIRING, PERSON, ActionRow, OpenScope, rows_statement, stats_statement
 from storage.models import (
     Action,
     ActionEvent,
@@ -26,6 +29,7 @@ from storage.models import (
     ProcessedEvent,
     Workspace,
 )
+from storage.team_lists import TeamMember, team_statement
 
 
 def _utc(value: Any) -> datetime | None:
@@ -34,6 +38,35 @@ def _utc(value: Any) -> datetime | None:
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+_PERSON_BY_SLACK = select(Person).where(
+    col(Person.team_id) == sa.bindparam("team"), col(Person.slack_user_id) == sa.bindparam("user")
+)
+# An employee's nearest manager now: the manager of their active pair (the first, should there be two).
+_MANAGER_NOW = (
+    sa.select(PAIRING.c.manager_id)
+    .where(PAIRING.c.employee_id == sa.bindparam("employee"), PAIRING.c.ended_at.is_(None))
+    .order_by(PAIRING.c.id)
+    .limit(1)
+)
+_MANAGER_NOW_IN_TEAM = (
+    sa.select(PAIRING.c.manager_id)
+    .join(PERSON, PERSON.c.id == PAIRING.c.employee_id)
+    .where(
+        PAIRING.c.employee_id == sa.bindparam("employee"),
+        PAIRING.c.ended_at.is_(None),
+        PERSON.c.team_id == sa.bindparam("team"),
+    )
+    .order_by(PAIRING.c.id)
+    .limit(1)
+)
+_INSERT_ACTION_EVENT = sa.insert(ActionEvent.__table__)  # type: ignore[attr-defined]
+_REPORT_IDS = (
+    sa.select(PAIRING.c.employee_id)
+    .where(PAIRING.c.manager_id == sa.bindparam("manager"), PAIRING.c.ended_at.is_(None))
+    .order_by(PAIRING.c.id)
+)
 
 
 class Repo:
@@ -83,9 +116,8 @@ class Repo:
         return self.session.get(Person, person_id)
 
     def person_by_slack(self, team_id: str, slack_user_id: str) -> Person | None:
-        return self.session.exec(
-            select(Person).where(Person.team_id == team_id, col(Person.slack_user_id) == slack_user_id)
-        ).first()
+        """Every request starts here (who is asking), so the statement is built once, not per request."""
+        return self.session.exec(_PERSON_BY_SLACK, params={"team": team_id, "user": slack_user_id}).first()
 
     def ensure_person(self, team_id: str, slack_user_id: str, values: dict[str, Any]) -> Person:
         """A person's first clicks can arrive in parallel: whichever insert wins, both get the same row."""
@@ -122,13 +154,16 @@ class Repo:
 
     def report_ids(self, manager_id: int) -> list[int]:
         """The employees a manager has now, without loading their pairings (the `/mal` hot path)."""
-        return list(
-            self.session.execute(
-                sa.select(col(Pairing.employee_id))
-                .where(col(Pairing.manager_id) == manager_id, col(Pairing.ended_at).is_(None))
-                .order_by(col(Pairing.id))
-            ).scalars()
-        )
+        return list(self.session.execute(_REPORT_IDS, {"manager": manager_id}).scalars())
+
+    def manager_now(self, employee_id: int, team_id: str | None = None) -> int | None:
+        """The employee's nearest manager now (with ``team_id``: only if the employee is of that team), without
+        loading the pairing or the employee: every click on someone else's action asks this."""
+        if team_id is None:
+            found = self.session.execute(_MANAGER_NOW, {"employee": employee_id}).scalar()
+        else:
+            found = self.session.execute(_MANAGER_NOW_IN_TEAM, {"employee": employee_id, "team": team_id}).scalar()
+        return None if found is None else int(found)
 
     def pairings(self, ids: Sequence[int] | set[int]) -> dict[int, Pairing]:
         if not ids:
@@ -225,6 +260,37 @@ class Repo:
                 .limit(limit)
             ).all()
         )
+
+    def team_members(self, manager_id: int, today: date, limit: int) -> list[TeamMember]:
+        """A manager's first ``limit`` reports now, in the order they were paired, each with the figures the
+        team overview shows (``storage.team_lists``), in one statement."""
+        rows = self.session.execute(team_statement(), {"manager": manager_id, "today": today, "limit": limit})
+        return [
+            TeamMember._make([*r[:10], _utc(r[10]), _utc(r[11]), int(r[12] or 0), int(r[13] or 0), int(r[14] or 0)])
+            for r in rows
+        ]
+
+    def upcoming_meetings(self, person_id: int, moment: datetime, limit: int) -> list[tuple[Meeting, int, str]]:
+        """The person's soonest invited meetings after ``moment``, in either part of a pair that lasts: each
+        with the other person's id and the person's own part in it ('employee' or 'manager')."""
+        pair = PAIRING
+        mine = sa.or_(pair.c.employee_id == person_id, pair.c.manager_id == person_id)
+        rows = self.session.execute(
+            select(Meeting, pair.c.employee_id, pair.c.manager_id)
+            .join_from(Meeting, pair, pair.c.id == col(Meeting.pairing_id))
+            .where(
+                mine,
+                pair.c.ended_at.is_(None),
+                col(Meeting.status) == "invited",
+                col(Meeting.scheduled_at) > moment,
+            )
+            .order_by(col(Meeting.scheduled_at), col(Meeting.id))
+            .limit(limit)
+        ).all()
+        return [
+            (m, manager, "employee") if employee == person_id else (m, employee, "manager")
+            for m, employee, manager in rows
+        ]
 
     def missed_counts(self, pairing_ids: Sequence[int]) -> dict[int, int]:
         if not pairing_ids:
@@ -366,54 +432,15 @@ class Repo:
             ).all()
         )
 
-    def _open_scope(self, employee_ids: Sequence[int], owner_id: int | None) -> Any:
-        """Open actions of these employees, plus those ``owner_id`` is responsible for elsewhere.
+    def open_action_stats(self, scope: OpenScope, today: date) -> tuple[int, int]:
+        """(open, overdue) over a scope, counted by the database rather than by loading the rows."""
+        row = self.session.execute(stats_statement(scope.shape), {**scope.params, "today": today}).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
-        Two disjoint selects joined by UNION ALL instead of one OR: each is a range of its own index
-        (employee or owner, status, due), where an OR would make the database read every open action.
-        """
-        parts: list[Any] = []
-        cols: list[Any] = [
-            col(Action.id).label("id"),
-            col(Action.due).label("due"),
-            col(Action.employee_id).label("employee_id"),
-        ]
-        if employee_ids:
-            parts.append(
-                sa.select(*cols).where(col(Action.employee_id).in_(employee_ids), col(Action.status) == "open")
-            )
-        if owner_id is not None:
-            owned = sa.select(*cols).where(col(Action.owner_id) == owner_id, col(Action.status) == "open")
-            if employee_ids:
-                owned = owned.where(col(Action.employee_id).not_in(employee_ids))
-            parts.append(owned)
-        if not parts:
-            parts.append(sa.select(*cols).where(sa.false()))
-        combined: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-        return combined.subquery("scope")
-
-    def open_action_scope(self, employee_ids: Sequence[int], owner_id: int | None) -> Any:
-        return self._open_scope(employee_ids, owner_id)
-
-    def open_action_stats(self, scope: Any, today: date) -> tuple[int, int, set[int]]:
-        """(open, overdue, whose) over a scope, counted by the database rather than by loading the rows."""
-        overdue = sa.func.sum(sa.case((scope.c.due < today, 1), else_=0))
-        rows = self.session.execute(
-            sa.select(scope.c.employee_id, sa.func.count(), overdue).group_by(scope.c.employee_id)
-        ).all()
-        return sum(int(r[1]) for r in rows), sum(int(r[2] or 0) for r in rows), {int(r[0]) for r in rows}
-
-    def open_actions_page(self, scope: Any, offset: int, limit: int) -> list[Action]:
-        """One page of a scope in due order (overdue ones come first because they are due earliest)."""
-        ids = list(
-            self.session.execute(
-                sa.select(scope.c.id).order_by(scope.c.due, scope.c.id).offset(offset).limit(limit)
-            ).scalars()
-        )
-        if not ids:
-            return []
-        rows = self.session.exec(select(Action).where(col(Action.id).in_(ids))).all()
-        return sorted(rows, key=lambda a: (a.due, a.id or 0))
+    def open_action_rows(self, scope: OpenScope, offset: int, limit: int) -> list[ActionRow]:
+        """One page of a scope in due order, with what a list shows of each action read in the same select."""
+        params = {**scope.params, "offset": offset, "limit": limit}
+        return [ActionRow(*r) for r in self.session.execute(rows_statement(scope.shape), params)]
 
     def action_counts(self, employee_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
         """(open, overdue) per employee in one query, for overviews that must not load content."""
@@ -486,6 +513,7 @@ class Repo:
             .distinct()
         ).all()
         return [int(r[0]) for r in rows]
+
     def close_action(self, action_id: int, by_id: int, now: datetime) -> bool:
         """Mark an action done if it is still open, in one conditional UPDATE: of any number of clicks at
         once exactly one gets True, so one "done" event is recorded and ``closed_by`` names its author."""
@@ -494,9 +522,9 @@ class Repo:
             sa.update(table)
             .where(table.c.id == action_id, table.c.status == "open")
             .values(status="done", closed_by=by_id, closed_at=now)
-            .returning(table.c.id)
+            .returning(*table.c)
         ).first()
-        return self._reloaded(action_id, closed is not None)
+        return self._reloaded(action_id, closed)
 
     def move_action_due(self, action_id: int, old_due: date, new_due: date) -> bool:
         """Move an open action's due date if it still is ``old_due``: True for the one call that moved it."""
@@ -505,19 +533,26 @@ class Repo:
             sa.update(table)
             .where(table.c.id == action_id, table.c.status == "open", table.c.due == old_due)
             .values(due=new_due)
-            .returning(table.c.id)
+            .returning(*table.c)
         ).first()
-        return self._reloaded(action_id, moved is not None)
+        return self._reloaded(action_id, moved)
 
-    def _reloaded(self, action_id: int, changed: bool) -> bool:
-        """The session's copy of the action shows what the database holds now, whoever changed it."""
-        loaded = self.session.get(Action, action_id)
+    def _reloaded(self, action_id: int, changed: sa.Row[Any] | None) -> bool:
+        """The session's copy of the action (if it holds one) shows what the database holds now, whoever
+        changed it: the row our UPDATE returned, else the row read again."""
+        loaded = self.session.identity_map.get(identity_key(Action, action_id))
         if loaded is not None:
-            self.session.refresh(loaded)
-        return changed
+            if changed is None:
+                self.session.refresh(loaded)
+            else:
+                for key, value in changed._mapping.items():
+                    set_committed_value(loaded, key, value)
+        return changed is not None
 
     def record_action_event(self, event: ActionEvent) -> None:
-        self.add(event)
+        """Written as a plain insert: nothing reads an event back in the unit of work that records it."""
+        columns = ("action_id", "kind", "by_id", "at", "old_due", "new_due")
+        self.session.execute(_INSERT_ACTION_EVENT, {c: getattr(event, c) for c in columns})
 
     def action_events(self, action_id: int) -> list[ActionEvent]:
         return list(

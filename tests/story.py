@@ -110,6 +110,8 @@ def invite_from_nudge(bot: Harness, manager: str, day: str, *, about: str = "") 
     modal = after(bot, manager, lambda: bot.d.click(manager, nudge, "meeting_invite_open"), what="view")
     assert bot.d.view_submission(manager, modal, {"date": day, "time": "10:00"}).ok
     bot.tick()
+
+
 def send_invitation(bot: Harness, manager: str, modal: dict[str, Any], values: dict[str, Any]) -> str:
     """Submit the invitation form; when it comes back with a warning about the time (a clash, a weekend, out
     of someone's hours), press Send once more, as a manager who knows what she is doing would. Returns the

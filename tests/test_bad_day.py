@@ -149,7 +149,7 @@ def test_half_an_hour_without_slack_loses_no_message_and_doubles_none(bot: Harne
 
 
 def test_slack_failing_on_its_side_for_a_long_while_uses_up_no_attempt(bot: Harness) -> None:
-    (per, _), = team(bot, managers=1, reports=1)
+    ((per, _),) = team(bot, managers=1, reports=1)
     bot.emulator.fail_next_http("chat.postMessage", status=503, times=MAX_ATTEMPTS * 2)
     for _ in range(MAX_ATTEMPTS * 2):
         bot.tick()

@@ -69,8 +69,16 @@ def test_overdue_actions_listed_first_and_long_lists_page(team: Harness) -> None
     per, kari = team.person("UPER"), team.person("UKARI")
     with team.repo() as repo:
         for n in range(40):
-            actions.add(repo, per, kari, what=f"Tiltak {n:02d}", due=date(2026, 12, 1 + n % 28), owner=kari,
-                        now=team.clock.now(), today=date(2026, 11, 23))
+            actions.add(
+                repo,
+                per,
+                kari,
+                what=f"Tiltak {n:02d}",
+                due=date(2026, 12, 1 + n % 28),
+                owner=kari,
+                now=team.clock.now(),
+                today=date(2026, 11, 23),
+            )
     team.clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=UTC))  # four days of actions are now overdue
     result = team.d.slash_command("UPER", "")
     blocks = result.json["blocks"]
@@ -93,8 +101,13 @@ def test_team_view_changes_cadence_and_pauses(team: Harness) -> None:
     message = team.emulator.ephemerals("UPER")[-1]
     kari_pairing = next(b for b in result.json["blocks"] if "<@UKARI>" in str(b.get("text")))
     pid = kari_pairing["block_id"].split(":")[1]
-    team.d.block_action("UPER", "team_cadence", source=message, block_id=kari_pairing["block_id"],
-                        selected_option={"text": {"type": "plain_text", "text": "x"}, "value": f"{pid}:quarterly"})
+    team.d.block_action(
+        "UPER",
+        "team_cadence",
+        source=message,
+        block_id=kari_pairing["block_id"],
+        selected_option={"text": {"type": "plain_text", "text": "x"}, "value": f"{pid}:quarterly"},
+    )
     team.d.click("UPER", message, "team_pause")
     settle(team, lambda: len(team.emulator.response_url_posts()) >= 2, "team view not refreshed")
     with team.repo() as repo:
@@ -127,8 +140,16 @@ def test_away_person_gets_nothing_until_back(team: Harness) -> None:
 def test_app_home_shows_own_actions_and_team_overview(team: Harness) -> None:
     per, kari = team.person("UPER"), team.person("UKARI")
     with team.repo() as repo:
-        actions.add(repo, per, kari, what="Fullføre kurset", due=date(2026, 11, 24), owner=kari,
-                    now=team.clock.now(), today=date(2026, 11, 23))
+        actions.add(
+            repo,
+            per,
+            kari,
+            what="Fullføre kurset",
+            due=date(2026, 11, 24),
+            owner=kari,
+            now=team.clock.now(),
+            today=date(2026, 11, 23),
+        )
     team.clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     team.d.app_home_opened("UPER")
     settle(team, lambda: team.emulator.home_view("UPER") is not None, "no home for Per")
@@ -152,8 +173,16 @@ def test_choosing_english_in_app_home_changes_the_language(team: Harness) -> Non
 def test_manager_postpones_an_action_from_mal_and_the_change_is_recorded(team: Harness) -> None:
     per, kari = team.person("UPER"), team.person("UKARI")
     with team.repo() as repo:
-        added = actions.add(repo, per, kari, what="Fullføre kurset", due=date(2026, 12, 1), owner=kari,
-                            now=team.clock.now(), today=date(2026, 11, 23))
+        added = actions.add(
+            repo,
+            per,
+            kari,
+            what="Fullføre kurset",
+            due=date(2026, 12, 1),
+            owner=kari,
+            now=team.clock.now(),
+            today=date(2026, 11, 23),
+        )
         assert isinstance(added, actions.Added)
         action_id = added.action.id
     team.d.slash_command("UPER", "")
@@ -188,8 +217,11 @@ def test_manager_skips_one_and_snoozes_another(team: Harness) -> None:
     settle(team, lambda: any("snooze" in k for k in _outbox_keys(team)), "not snoozed")
     # A week later the snoozed one comes back; the skipped one does not.
     team.at(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
-    again = [m for m in dm(team, "UPER") if any(str(b.get("block_id", "")).startswith("nudge:")
-                                                for b in m.get("blocks") or [])]
+    again = [
+        m
+        for m in dm(team, "UPER")
+        if any(str(b.get("block_id", "")).startswith("nudge:") for b in m.get("blocks") or [])
+    ]
     # The two first nudges were replaced by what Per decided; one new nudge, for the snoozed meeting.
     assert len(dm(team, "UPER")) == 3
     snoozed_id = next(b["block_id"] for b in nudges[1]["blocks"] if str(b.get("block_id", "")).startswith("nudge:"))
@@ -221,12 +253,29 @@ def test_paging_through_a_long_team_list_shows_overdue_first_and_counts_everythi
             owner = per if employee is ola else employee
             due = start + timedelta(days=(n * 7) % 31)
             status = "done" if n in (4, 9) else "open"
-            repo.add(Action(team_id=per.team_id, employee_id=employee.id or 0, owner_id=owner.id or 0,
-                            what=f"Punkt-{n:02d}", due=due, status=status, created_by=per.id or 0))
+            repo.add(
+                Action(
+                    team_id=per.team_id,
+                    employee_id=employee.id or 0,
+                    owner_id=owner.id or 0,
+                    what=f"Punkt-{n:02d}",
+                    due=due,
+                    status=status,
+                    created_by=per.id or 0,
+                )
+            )
             if status == "open" and (employee is not ola or owner is per):
                 planned.append((due, f"Punkt-{n:02d}"))
-        repo.add(Action(team_id=per.team_id, employee_id=ola.id or 0, owner_id=ola.id or 0,
-                        what="Punkt-ola-alene", due=start, created_by=ola.id or 0))
+        repo.add(
+            Action(
+                team_id=per.team_id,
+                employee_id=ola.id or 0,
+                owner_id=ola.id or 0,
+                what="Punkt-ola-alene",
+                due=start,
+                created_by=ola.id or 0,
+            )
+        )
     team.clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
     today = date(2026, 12, 5)
     expected = [what for _, what in sorted(planned, key=lambda p: (p[0], int(p[1][-2:])))]

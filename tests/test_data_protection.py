@@ -36,17 +36,35 @@ def prepared(bot: Harness) -> Harness:
         assert pairing
         meeting = repo.session.exec(select(Meeting).where(Meeting.pairing_id == pairing.id)).one()
         assert meeting.id
-        invited = checkin.invite(repo, per, meeting.id, when=now + timedelta(days=10), place="Fjord",
-                                 extra_questions=[], special_topics="", now=now, hours=WorkingHours())
+        invited = checkin.invite(
+            repo,
+            per,
+            meeting.id,
+            when=now + timedelta(days=10),
+            place="Fjord",
+            extra_questions=[],
+            special_topics="",
+            now=now,
+            hours=WorkingHours(),
+        )
         assert isinstance(invited, checkin.Invited)
         enqueue(repo, invited.planned, now)
         checkin.start(repo, kari, meeting.id, now)
         checkin.on_message(repo, kari, "Kari's own answer", now)
         checkin.share(repo, kari, meeting.id, now)
-        actions.add(repo, per, kari, what="Kari's course", due=date(2026, 12, 20), owner=kari, now=now,
-                    today=date(2026, 11, 23))
-        actions.add(repo, per, ola, what="Ola's secret task", due=date(2026, 12, 20), owner=ola, now=now,
-                    today=date(2026, 11, 23))
+        actions.add(
+            repo, per, kari, what="Kari's course", due=date(2026, 12, 20), owner=kari, now=now, today=date(2026, 11, 23)
+        )
+        actions.add(
+            repo,
+            per,
+            ola,
+            what="Ola's secret task",
+            due=date(2026, 12, 20),
+            owner=ola,
+            now=now,
+            today=date(2026, 11, 23),
+        )
     return bot
 
 
@@ -76,8 +94,9 @@ def test_a_manager_reading_a_reports_content_is_audited(prepared: Harness) -> No
         assert all(r.actor_id == prepared.person("UPER").id for r in repo.session.exec(select(AuditLog)).all())
 
 
-def test_admin_erases_a_persons_content_and_counts_remain(prepared: Harness, monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_admin_erases_a_persons_content_and_counts_remain(
+    prepared: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", prepared.database_url)
     monkeypatch.setenv("MAL_LOCALE", "en")
     assert main(["forget", "UKARI"]) == 0

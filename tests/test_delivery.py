@@ -99,9 +99,7 @@ def test_server_errors_are_retried_with_backoff_until_sent(bot: Harness) -> None
     assert nudges_received(bot, manager) == 1
 
 
-def test_a_user_who_left_is_marked_inactive_and_never_retried(
-    bot: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_user_who_left_is_marked_inactive_and_never_retried(bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
     (manager,) = managers_with_one_report(bot, 1)
     bot.emulator.fail_next("chat.postMessage", "user_not_found")
     labels = {"kind": "nudge", "outcome": "dropped", "reason": "user_not_found"}

@@ -206,9 +206,7 @@ def test_a_forged_or_stale_state_is_refused_and_stores_nothing(bot: Harness) -> 
         "T0NORD\r\nLocation: https://evil.example",
     ],
 )
-def test_an_install_link_with_a_forged_team_is_refused_before_anyone_is_sent_to_slack(
-    bot: Harness, team: str
-) -> None:
+def test_an_install_link_with_a_forged_team_is_refused_before_anyone_is_sent_to_slack(bot: Harness, team: str) -> None:
     assert bot.server is not None
     status, headers, page = Browser({}).get(f"{bot.server.url}/slack/install?{urlencode({'team': team})}")
 

@@ -169,7 +169,6 @@ def test_slow_acknowledgements_are_counted_per_listener(bot: Harness) -> None:
     assert counted("mal_request_seconds_count", {"listener": "command:/mal"}) == before + 1
 
 
-
 def test_socket_mode_side_port_serves_the_operators_endpoints_and_nothing_else(bot: Harness) -> None:
     assert bot.svc is not None
     side = ThreadedServer(ops_app(bot.svc)).start()

@@ -1172,6 +1172,8 @@ def test_the_confirmed_plan_goes_to_the_pair_and_the_archive_only(
     for uid, before in seen_before.items():
         after_all = everything_seen_by(bot, uid)
         assert SECRET_ACTION not in after_all and after_all == before, uid
+
+
 # --- a third person made responsible -------------------------------------------------------------------------
 # Where the organisation allows it (MAL_ALLOW_OTHER_RESPONSIBLE), Per can make Ola responsible for one action
 # from Kari's 1:1. Ola then sees that action's text and deadline — in `/mal`, on Home, in its reminder and in

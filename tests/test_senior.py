@@ -100,9 +100,7 @@ def test_the_season_offers_the_senior_conversation_at_60_and_asks_senior_measure
             repo.add(member)
     bot.at(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     with bot.repo() as repo:
-        by_employee = {
-            m.employee_id: repo.meeting(m.meeting_id or 0) for m in seasons.members(repo, opened.season.id)
-        }
+        by_employee = {m.employee_id: repo.meeting(m.meeting_id or 0) for m in seasons.members(repo, opened.season.id)}
         templates = {uid: by_employee[bot.person(uid).id or 0].template for uid in ("UKARI", "UOLA", "USVEN")}
     assert templates == {"UKARI": "annual", "UOLA": "senior", "USVEN": "annual"}
 

@@ -70,7 +70,7 @@ def on_done(
         if isinstance(result, actions.Refused):
             respond(text=notice(result.reason, c.t), response_type="ephemeral", replace_original=False)
             return
-    with caller(context, client, team_of(body), user_of(body)) as c:
+        c.commit()  # closed for good before the list is read again (one unit of work, one lookup of the caller)
         lead = views.done_note(result.action.what, action_id, c.t, value)
         _refresh(c, body, client, respond, page=page, user=user, lead=lead)
 
@@ -90,7 +90,7 @@ def on_undo(
         if isinstance(result, actions.Refused):
             respond(text=notice(result.reason, c.t), response_type="ephemeral", replace_original=False)
             return
-    with caller(context, client, team_of(body), user_of(body)) as c:
+        c.commit()
         _refresh(c, body, client, respond, page=page, user=user)
 
 

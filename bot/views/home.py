@@ -10,7 +10,7 @@ from bot.views.blocks import Block, actions, button, context, divider, escape, h
 from bot.views.calendar import upcoming_row
 from bot.views.season import season_help
 from flows import slots
-from flows.actions import ActionList
+from flows.actions import ActionList, Who
 from flows.i18n import N_, Translator
 from flows.pair_template import Changed, Choice
 from flows.templates import conversation_title
@@ -26,6 +26,21 @@ CADENCE_LABELS = {
 }
 
 
+# Reports shown in the team overview (Home and `/mal team`): a Home view holds at most 100 blocks, and a
+# message 50, two blocks a report in `/mal team`.
+TEAM_SHOWN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PairRef:
+    """A pair as the team overview names it and offers to change it."""
+
+    id: int
+    cadence: str
+    template: str
+    paused: bool
+
+
 @dataclass(frozen=True)
 class TeamRow:
     """One report in the manager's overview: when they last met, what is next, counts only.
@@ -33,8 +48,8 @@ class TeamRow:
     ``never`` flags a pair that has had a whole window without ever holding a 1:1; ``missed`` counts windows
     that closed with no meeting held."""
 
-    pairing: Pairing
-    employee: Person
+    pairing: PairRef
+    employee: Who
     last: datetime | None
     next: datetime | None
     open: int
@@ -110,7 +125,7 @@ def home(data: HomeData, t: Translator, lead: list[Block] | None = None) -> dict
         blocks += action_list(data.actions, t, data.viewer, lead)[:40]
     if data.team:
         blocks += [divider(), header(t._("Your team"))]
-        for row in data.team[:20]:
+        for row in data.team[:TEAM_SHOWN]:
             nxt = next_text(row, t, tz)
             blocks.append(
                 section(
@@ -160,7 +175,7 @@ def team(rows: list[TeamRow], t: Translator) -> list[Block]:
     if not rows:
         return [section(t._("You have no direct reports in mal. An admin imports who reports to whom."))]
     blocks: list[Block] = [header(t._("Your team"))]
-    for row in rows[:20]:
+    for row in rows[:TEAM_SHOWN]:
         state = t._("paused") if row.pairing.paused else cadence_label(row.pairing.cadence, t)
         blocks.append(
             section(

@@ -4,19 +4,40 @@ With several reports every message, form, reminder and Home line must say which 
 they all name it through ``label`` so the wording (and the conversation's title) lives in one place.
 """
 
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flows import slots
 from flows.checkin import MeetingContext
 from flows.i18n import Translator
 from flows.templates import conversation_title
-from storage.models import Meeting, Person
+from storage.models import Person
 
 DEFAULT_TZ = "Europe/Oslo"
 
 
-def title(meeting: Meeting | None, t: Translator) -> str:
+class Named(Protocol):
+    """Whoever a label names: a stored person, or the part of one an action list reads."""
+
+    @property
+    def slack_user_id(self) -> str: ...
+
+
+class Dated(Protocol):
+    """A meeting as a label names it: a stored meeting, or the part of one an action list reads."""
+
+    @property
+    def template(self) -> str: ...
+
+    @property
+    def scheduled_at(self) -> datetime | None: ...
+
+    @property
+    def window_start(self) -> datetime | None: ...
+
+
+def title(meeting: Dated | None, t: Translator) -> str:
     """The conversation's name in the reader's language, from its template's own title (an annual conversation
     is not a "1:1"), in lower case to stand inside a sentence; the monthly check-in is a 1:1."""
     if meeting is None or meeting.template in ("", "monthly"):
@@ -25,7 +46,7 @@ def title(meeting: Meeting | None, t: Translator) -> str:
     return name[:1].lower() + name[1:]
 
 
-def when(meeting: Meeting, t: Translator, tz: str | None, *, short: bool = False) -> str:
+def when(meeting: Dated, t: Translator, tz: str | None, *, short: bool = False) -> str:
     """Its time when fixed ('Thursday 3 December at 10:00'), else the week it is due in."""
     zone = tz or DEFAULT_TZ
     if meeting.scheduled_at is not None:
@@ -37,14 +58,14 @@ def when(meeting: Meeting, t: Translator, tz: str | None, *, short: bool = False
     return ""
 
 
-def week_of(meeting: Meeting, tz: str) -> date:
+def week_of(meeting: Dated, tz: str) -> date:
     """The first working day of the meeting's window, in the reader's zone."""
     assert meeting.window_start is not None
     start = meeting.window_start.astimezone(ZoneInfo(tz)).date()
     return slots.first_working_day(start, tz)
 
 
-def label(meeting: Meeting | None, other: Person, t: Translator, tz: str | None, *, short: bool = False) -> str:
+def label(meeting: Dated | None, other: Named, t: Translator, tz: str | None, *, short: bool = False) -> str:
     """'1:1 with @Kari, Thursday 3 December at 10:00' — the line that tells one meeting from another."""
     name = t._("{title} with <@{user}>", title=title(meeting, t), user=other.slack_user_id)
     moment = when(meeting, t, tz, short=short) if meeting is not None else ""

@@ -4,6 +4,7 @@ uv run python -m tests.bench --size small
 uv run python -m tests.bench --size full --database both --postgres-url postgresql+psycopg://...
 uv run python -m tests.bench --only latency,growth
 uv run python -m tests.bench --only feed
+uv run python -m tests.bench --only latency --profile /tmp/mal-profile   # then python -m tests.bench.profile
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
-from tests.bench import fanout, feed, footprint, growth, latency
+from tests.bench import common, fanout, feed, footprint, growth, latency
 from tests.bench.common import SIZES, NewDatabase, Outcome, Size, database, machine, progress, server_version
 from tests.harness import PG_ENV
 
@@ -34,6 +36,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="sqlite")
     parser.add_argument("--postgres-url", default=os.environ.get(PG_ENV), help=f"admin URL (default: ${PG_ENV})")
     parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated: " + ",".join(FIGURES))
+    parser.add_argument(
+        "--endpoints",
+        default=",".join(latency.ENDPOINTS),
+        help="latency figure only for these, comma-separated: " + ",".join(latency.ENDPOINTS),
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample mal's server with py-spy into DIR/<figure>.txt (read with python -m tests.bench.profile)",
+    )
     return parser.parse_args(argv)
 
 
@@ -49,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PostgreSQL needs --postgres-url or {PG_ENV}", file=sys.stderr)
         return 2
     size = SIZES[args.size]
+    latency.CHOSEN[:] = [e for e in latency.ENDPOINTS if e in args.endpoints.split(",")]
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        common.PROFILE_DIR = args.profile
     started = time.perf_counter()
     print(f"# mal benchmarks — size {size.name}\n\n{machine()}\n", flush=True)
     failures: list[str] = []

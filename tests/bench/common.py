@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import math
 import os
 import platform
+import signal
 import socket
 import sqlite3
 import statistics
@@ -162,6 +164,12 @@ def ratio(a: float, b: float) -> str:
 
 def rate(n: float, seconds: float) -> str:
     return f"{n / seconds:.0f}" if seconds > 0 else "–"
+
+
+def cpu_ms(result: LoadResult) -> str:
+    """CPU milliseconds per request, to a tenth (the kernel counts CPU time in ticks of 10 ms)."""
+    value = result.cpu_per_request * 1000
+    return "–" if math.isnan(value) else f"{value:.1f}"
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -409,10 +417,33 @@ class LoadResult:
     wall: float = 0.0
     errors: list[str] = field(default_factory=list)
     timeouts: int = 0
+    cpu: float = math.nan  # the server process's CPU seconds over the load, when it was measured
 
     @property
     def count(self) -> int:
         return len(self.answered)
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu / self.count if self.count else math.nan
+
+
+# Work a listener does after its acknowledgement (the audit row, a publish) may outlast the last answer a little.
+SETTLE_SECONDS = 0.3
+
+
+def cpu_load(server: ServerProcess, concurrency: int, total: int, prepare: Callable[[int], Request]) -> LoadResult:
+    """``run_load`` against ``server``, with the CPU time its process spent on the load (all its threads,
+    including what listeners do after acknowledging), less what it spends idle over the same settling time."""
+    time.sleep(SETTLE_SECONDS)
+    before = server.cpu_seconds()
+    time.sleep(SETTLE_SECONDS)
+    idle = server.cpu_seconds() - before
+    before = server.cpu_seconds()
+    result = run_load(server.url, concurrency, total, prepare)
+    time.sleep(SETTLE_SECONDS)
+    result.cpu = max(0.0, server.cpu_seconds() - before - idle)
+    return result
 
 
 def run_load(
@@ -502,6 +533,8 @@ def bot_env(emulator: SlackEmulator, database_url: str) -> dict[str, str]:
     return env
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
 MAL_COMMAND = ["bot", "run", "--http", "--no-scheduler", "--host", "127.0.0.1"]
 FLOOR_COMMAND = ["tests.bench.floor", "--host", "127.0.0.1"]
 
@@ -512,13 +545,19 @@ class ServerProcess:
     port: int
     started: float
     log: Path
+    pid: int
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server process has used so far (all its threads), from /proc."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
     def rss_kib(self, key: str = "VmRSS") -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith(key + ":"):
                 return int(line.split()[1])
         return 0
@@ -533,17 +572,46 @@ def _healthy(port: int) -> bool:
         return False
 
 
+# ``--profile DIR``: py-spy samples mal's server processes into DIR/<figure>.txt (collapsed stacks, see
+# ``tests.bench.profile``). Figures taken meanwhile describe the profiled process, not the production one.
+PROFILE_DIR: Path | None = None
+PROFILE_RATE = 250
+
+
+def _child_pid(parent: int, timeout: float = 10.0) -> int:
+    """The process py-spy started, once it exists: the server whose CPU and memory are measured."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.01)
+    raise RuntimeError("py-spy started no server")
+
+
 @contextmanager
-def server_process(module_args: list[str], env: dict[str, str], *, wait: bool = True) -> Iterator[ServerProcess]:
-    """A server under test in its own process, as in production: its own interpreter and its own GIL."""
+def server_process(
+    module_args: list[str], env: dict[str, str], *, wait: bool = True, profile: str | None = None
+) -> Iterator[ServerProcess]:
+    """A server under test in its own process, as in production: its own interpreter and its own GIL.
+
+    With ``profile`` (a name) and ``--profile DIR``, py-spy starts it and samples it into DIR/<profile>.txt."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="mal-bench-server-", suffix=".log")[1])
+    command = [sys.executable, "-m", *module_args, "--port", str(port)]
+    profiled = PROFILE_DIR is not None and profile is not None
+    if profiled:
+        assert PROFILE_DIR is not None
+        output = PROFILE_DIR / f"{profile}.txt"
+        spy = str(Path(sys.executable).parent / "py-spy")
+        command = [spy, "record", "--gil", "--format", "raw", "--rate", str(PROFILE_RATE), "--output", str(output)]
+        command += ["--"]
+        command += [sys.executable, "-m", *module_args, "--port", str(port)]
+        progress(f"profiling {module_args[0]} into {output}")
     with log.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", *module_args, "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-    server = ServerProcess(proc, port, started, log)
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    server = ServerProcess(proc, port, started, log, _child_pid(proc.pid) if profiled else proc.pid)
     try:
         if wait:
             deadline = time.monotonic() + 60
@@ -553,9 +621,13 @@ def server_process(module_args: list[str], env: dict[str, str], *, wait: bool = 
                 time.sleep(0.02)
         yield server
     finally:
-        proc.terminate()
+        if profiled:  # the server stops, then py-spy writes what it sampled and exits
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server.pid, signal.SIGTERM)
+        else:
+            proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=30 if profiled else 10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

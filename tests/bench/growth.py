@@ -25,6 +25,7 @@ from tests.bench.common import (
     MAL_COMMAND,
     START,
     BenchEmulator,
+    LoadResult,
     NewDatabase,
     Outcome,
     PayloadDriver,
@@ -32,6 +33,8 @@ from tests.bench.common import (
     Section,
     Size,
     bot_env,
+    cpu_load,
+    cpu_ms,
     ms,
     percentiles,
     progress,
@@ -169,7 +172,7 @@ def tick_times(new_database: NewDatabase, n: int, size: Size, out: Outcome) -> T
     )
 
 
-def team_latency(new_database: NewDatabase, size: Size, out: Outcome) -> list[tuple[int, int, list[float]]]:
+def team_latency(new_database: NewDatabase, size: Size, out: Outcome) -> list[tuple[int, int, LoadResult]]:
     """`/mal` for one manager with a small and one with a very large team, same history per report."""
     results = []
     with running_emulator() as emulator, new_database() as url:
@@ -189,7 +192,7 @@ def team_latency(new_database: NewDatabase, size: Size, out: Outcome) -> list[tu
         engine.dispose()
         emulator.add_users_quietly([u for t in teams for u in [t.manager, *t.reports]])
         driver = PayloadDriver(emulator)
-        with server_process(MAL_COMMAND, bot_env(emulator, url)) as server:
+        with server_process(MAL_COMMAND, bot_env(emulator, url), profile="growth-teams") as server:
             for team in teams:
 
                 def prepare(
@@ -201,9 +204,9 @@ def team_latency(new_database: NewDatabase, size: Size, out: Outcome) -> list[tu
                     return Request(body, ctype, headers, check=mal_answer_check(open_count))
 
                 run_load(server.url, 1, size.warmup, prepare)
-                load = run_load(server.url, 1, size.growth_requests, prepare)
+                load = cpu_load(server, 1, size.growth_requests, prepare)
                 out.check(not load.errors, f"/mal for {len(team.reports)} reports: {load.errors[:3]}")
-                results.append((len(team.reports), len(team.open_action_ids), load.answered))
+                results.append((len(team.reports), len(team.open_action_ids), load))
     return results
 
 
@@ -249,14 +252,14 @@ def run(new_database: NewDatabase, size: Size, label: str) -> Outcome:
     out.sections.append(ticks)
     progress(f"growth [{label}]: /mal for teams of {size.growth_teams}")
     teams = team_latency(new_database, size, out)
-    small = percentiles(teams[0][2])
+    small = percentiles(teams[0][2].answered)
     section = Section(
         f"3b. `/mal` against team size [{label}] — concurrency 1, {size.growth_requests} requests each",
-        ["reports", "open actions", "p50 ms", "p95 ms", "p99 ms", f"p50 vs {teams[0][0]} reports"],
+        ["reports", "open actions", "p50 ms", "p95 ms", "p99 ms", "CPU ms/req", f"p50 vs {teams[0][0]} reports"],
     )
-    for reports, open_count, values in teams:
-        p = percentiles(values)
-        section.rows.append([str(reports), f"{open_count:,}", *(ms(v) for v in p), ratio(p[0], small[0])])
+    for reports, open_count, load in teams:
+        p = percentiles(load.answered)
+        section.rows.append([str(reports), f"{open_count:,}", *(ms(v) for v in p), cpu_ms(load), ratio(p[0], small[0])])
     section.notes.append(
         f"Each report has {size.actions_per_report} actions ({size.open_per_report} open) and "
         f"{size.meetings_per_pair} past meetings; the answer shows one page of 15 either way."

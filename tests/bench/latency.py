@@ -27,9 +27,12 @@ from tests.bench.common import (
     PayloadDriver,
     Request,
     Section,
+    ServerProcess,
     SignedClient,
     Size,
     bot_env,
+    cpu_load,
+    cpu_ms,
     ms,
     percentiles,
     progress,
@@ -43,6 +46,8 @@ from tests.bench.seed import Seeder, Team, migrated_engine
 
 PAGE = 15
 ENDPOINTS = ("/mal", "Done", "Home")
+# ``--endpoints`` narrows the figure to some of them (e.g. to profile one), set by ``tests.bench.__main__``.
+CHOSEN: list[str] = list(ENDPOINTS)
 
 
 def mal_answer_check(open_count: int) -> Callable[[int, bytes], str | None]:
@@ -182,23 +187,32 @@ def source_messages(bench: Bench, base_url: str) -> None:
 
 
 def measure(
-    bench: Bench, base_url: str, app: str, size: Size, out: Outcome, results: dict[tuple[str, int, str], LoadResult]
+    bench: Bench,
+    server: ServerProcess,
+    app: str,
+    size: Size,
+    out: Outcome,
+    results: dict[tuple[str, int, str], LoadResult],
 ) -> None:
-    for endpoint in ENDPOINTS:
+    base_url = server.url
+    for endpoint in CHOSEN:
         for conc in size.concurrency:
             prepare = bench.prepare(endpoint, app)
             if endpoint == "Done":
                 bench.reopen()
             run_load(base_url, conc, size.warmup, prepare)
-            result = run_load(base_url, conc, size.requests, prepare)
+            result = cpu_load(server, conc, size.requests, prepare)
             results[(endpoint, conc, app)] = result
             out.check(not result.errors, f"{app} {endpoint} c={conc}: {len(result.errors)} failed: {result.errors[:3]}")
             if endpoint == "Done" and app == "mal":
                 closed, pressed = bench.closed_among_pressed()
                 out.check(closed == pressed, f"Done c={conc}: {pressed} pressed but {closed} closed in the store")
             p50, _, p99 = percentiles(result.visible)
-            progress(f"  {app:5} {endpoint:5} c={conc:<2} p50 {ms(p50)} ms  p99 {ms(p99)} ms  n={result.count}")
-    if app == "mal":
+            progress(
+                f"  {app:5} {endpoint:5} c={conc:<2} p50 {ms(p50)} ms  p99 {ms(p99)} ms  "
+                f"CPU {cpu_ms(result)} ms/req  n={result.count}"
+            )
+    if app == "mal" and "Home" in CHOSEN:
         for team in bench.teams[:1]:
             view = bench.emulator.home_view(team.manager) or {}
             out.check(len(view.get("blocks") or []) > 5, f"Home of {team.manager} has too few blocks")
@@ -212,11 +226,11 @@ def run(new_database: NewDatabase, size: Size, label: str) -> Outcome:
         bench = seed(url, size, emulator)
         env = bot_env(emulator, url)
         for app, command in (("mal", MAL_COMMAND), ("floor", FLOOR_COMMAND)):
-            with server_process(command, env) as server:
+            with server_process(command, env, profile="latency" if app == "mal" else None) as server:
                 if app == "mal":
                     source_messages(bench, server.url)
                 progress(f"latency [{label}]: {app} on port {server.port}")
-                measure(bench, server.url, app, size, out, results)
+                measure(bench, server, app, size, out, results)
         bench.engine.dispose()
     team = bench.teams[0]
     section = Section(
@@ -229,17 +243,19 @@ def run(new_database: NewDatabase, size: Size, label: str) -> Outcome:
             "mal p95 ms",
             "mal p99 ms",
             "mal req/s",
+            "mal CPU ms/req",
             "floor p50 ms",
             "floor p95 ms",
             "floor p99 ms",
             "floor req/s",
+            "floor CPU ms/req",
             "p50 / floor",
             "p99 / floor",
             "mal ack p99 ms",
             "mal timeouts",
         ],
     )
-    for endpoint in ENDPOINTS:
+    for endpoint in CHOSEN:
         for conc in size.concurrency:
             mal, floor = results[(endpoint, conc, "mal")], results[(endpoint, conc, "floor")]
             m, f = percentiles(mal.visible), percentiles(floor.visible)
@@ -249,8 +265,10 @@ def run(new_database: NewDatabase, size: Size, label: str) -> Outcome:
                     str(conc),
                     *(ms(v) for v in m),
                     rate(mal.count, mal.wall),
+                    cpu_ms(mal),
                     *(ms(v) for v in f),
                     rate(floor.count, floor.wall),
+                    cpu_ms(floor),
                     ratio(m[0], f[0]),
                     ratio(m[2], f[2]),
                     ms(percentiles(mal.answered)[2]),
@@ -264,6 +282,8 @@ def run(new_database: NewDatabase, size: Size, label: str) -> Outcome:
         "/mal: until the ephemeral answer arrives (mal answers inside the acknowledgement). "
         "Done: until the `/mal` message is replaced through response_url. Home: until views.publish reaches "
         "Slack. The floor acknowledges / replaces with one word / publishes one block.",
+        "CPU ms/req: user and system CPU time of the server process (all threads, work after the "
+        "acknowledgement included) over the timed requests, divided by their number.",
         "mal ack p99: the HTTP acknowledgement alone. Timeouts: requests not acknowledged within Slack's 3 s "
         "(Bolt answers 404, the person sees an error); they count in the percentiles at the time they failed.",
     ]
