@@ -285,6 +285,37 @@ def test_closing_the_season_stops_its_reminders(bot: Harness, tmp_path: Path) ->
         assert all(m.season_id is None for m in repo.session.exec(select(Meeting)).all())
 
 
+def test_closing_the_season_while_the_database_is_busy_answers_in_time_and_closes_once_it_can(
+    bot: Harness, tmp_path: Path
+) -> None:
+    """Hanne closes the season while a long tick holds the write lock: Slack gets its answer ("saving") within
+    its three seconds, and the outcome follows in the same place once the write is through."""
+    import time
+
+    from tests.locks import write_lock_held
+
+    with_admin(bot)
+    bot.clock.set(datetime(2027, 1, 11, 8, 0, tzinfo=UTC))
+    org(bot, tmp_path)
+    modal = after(bot, ADMIN, lambda: bot.d.slash_command(ADMIN, "season open"), what="view")
+    bot.d.view_submission(ADMIN, modal, {"template": "annual", "deadline": "2027-04-30", "who": "everyone"})
+    with write_lock_held(bot.database_url, ("season", "seasonpairing", "meeting", "person", "outbox")):
+        started = time.monotonic()
+        closing = bot.d.slash_command(ADMIN, "season close")
+        answered_in = time.monotonic() - started
+        url = bot.d.last_response_url
+        with bot.repo() as repo:
+            still_open = [s.closed_at for s in repo.session.exec(select(Season)).all()]
+        time.sleep(max(0.0, 4.0 - (time.monotonic() - started)))  # the lock stays past Slack's patience
+    assert closing.status == 200 and answered_in < 3.0
+    assert still_open == [None]
+    assert bot.emulator.wait_for(lambda: len(bot.emulator.response_url_posts(url)) >= 1, timeout=40)
+    (outcome,) = bot.emulator.response_url_posts(url)
+    assert "closed" in text_of(outcome)
+    with bot.repo() as repo:
+        assert all(s.closed_at is not None for s in repo.session.exec(select(Season)).all())
+
+
 def test_a_manager_with_many_reports_gets_them_spread_over_every_week() -> None:
     from collections import Counter
 

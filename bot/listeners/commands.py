@@ -48,7 +48,7 @@ def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
         _note(ack, cmd, command, context, client)
         return
     if cmd.name in ("season", "focus"):
-        season.handle(ack, command, context, client, cmd)
+        season.handle(ack, command, context, client, respond, cmd)
         return
     team_id, user_id, svc = command["team_id"], command["user_id"], services(context)
     if cmd.name in READS:

@@ -7,7 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.listeners.common import Caller, caller, team_of, user_of
+from bot.afterwards import answer_in_time
+from bot.listeners.common import Caller, caller, services, team_of, user_of
 from bot.views import checkin as checkin_views
 from bot.views import season as views
 from bot.views.blocks import Block, section
@@ -38,9 +39,21 @@ def _tz(c: Caller) -> str:
     return c.person.tz or c.svc.settings.mal_timezone
 
 
-def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, cmd: commands.Command) -> None:
+def handle(
+    ack: Ack,
+    command: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    respond: Respond,
+    cmd: commands.Command,
+) -> None:
     """`/mal season …` and `/mal focus`. A modal needs the command's trigger, so those acknowledge empty
-    and open the modal; everything else answers inside the acknowledgement."""
+    and open the modal; closing a season writes, so it answers in time or through ``response_url`` once the
+    write is through (never holding the acknowledgement behind the database's write lock); everything else
+    answers inside the acknowledgement."""
+    if cmd.name == "season" and cmd.text == "close":
+        _close(ack, command, context, client, respond)
+        return
     modal: dict[str, Any] | None = None
     with caller(context, client, command["team_id"], command["user_id"]) as c:
         if cmd.name == "focus":
@@ -57,11 +70,6 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
             choices = season.annual_templates()
             deadline = season.default_deadline(today, choices[0].due_by if choices else season.DEFAULT_DUE)
             modal, blocks = views.open_modal(c.t, choices, deadline, seasons.units(c.repo, c.person.team_id)), []
-        elif cmd.text == "close":
-            closed = season.close_season(c.repo, c.person, admin_ids=_admins(c), now=c.svc.clock.now())
-            blocks = (
-                _say(notice(closed.reason, c.t)) if isinstance(closed, season.Refused) else views.closed(closed, c.t)
-            )
         else:
             blocks = status_blocks(c)
     if modal is not None:
@@ -69,6 +77,25 @@ def handle(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
         client.views_open(trigger_id=command["trigger_id"], view=modal)
         return
     ack(response_type="ephemeral", blocks=blocks, text=str(blocks[0]["text"]["text"])[:300])
+
+
+def _close(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+    team_id, user_id = command["team_id"], command["user_id"]
+
+    def work() -> list[Block]:
+        with caller(context, client, team_id, user_id) as c:
+            if not season.is_admin(c.person, _admins(c)):
+                return _say(notice("not_admin", c.t))
+            closed = season.close_season(c.repo, c.person, admin_ids=_admins(c), now=c.svc.clock.now())
+            if isinstance(closed, season.Refused):
+                return _say(notice(closed.reason, c.t))
+            return views.closed(closed, c.t)
+
+    answer_in_time(services(context), ack, respond, work, team_id=team_id, user_id=user_id, fallback=_fallback)
+
+
+def _fallback(blocks: list[Block]) -> str:
+    return str(blocks[0]["text"]["text"])[:300] if blocks else ""
 
 
 def status_blocks(c: Caller) -> list[Block]:
