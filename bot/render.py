@@ -217,7 +217,7 @@ def _render_plan(repo: Repo, kind: str, payload: dict[str, Any], person: Person,
         return None
     if kind == "plan_confirmed":
         return Rendered(t._("The agreed plan is confirmed"), plan_views.confirmed(plan, t, person))
-    if plan.digest != payload.get("digest") or plan.document is not None or plan.confirmed_at(person) is not None:
+    if plan.digest != payload.get("digest") or plan.filed or plan.confirmed_at(person) is not None:
         return None
     return Rendered(t._("Confirm the agreed plan"), plan_views.ask_to_confirm(plan, t, person))
 

@@ -42,6 +42,16 @@ class AgreedPlan:
         m = self.ctx.meeting
         return m.employee_confirmed_at is not None and m.manager_confirmed_at is not None
 
+    @property
+    def filed(self) -> bool:
+        """The archive holds this plan as it stands (a document made before digests were kept counts as it)."""
+        return self.document is not None and self.document.digest in (None, self.digest)
+
+    @property
+    def amends(self) -> ArchiveDocument | None:
+        """The filed version this plan changes, while the change is not filed yet."""
+        return self.document if self.document is not None and not self.filed else None
+
     def confirmed_at(self, person: Person) -> datetime | None:
         m = self.ctx.meeting
         if person.id == self.ctx.employee.id:
@@ -63,7 +73,12 @@ def digest_of(actions: list[Action] | tuple[Action, ...]) -> str:
 
 
 def document_of(repo: Repo, meeting_id: int) -> ArchiveDocument | None:
-    return repo.session.exec(select(ArchiveDocument).where(ArchiveDocument.meeting_id == meeting_id)).first()
+    """The latest version filed of a meeting's plan."""
+    return repo.session.exec(
+        select(ArchiveDocument)
+        .where(ArchiveDocument.meeting_id == meeting_id)
+        .order_by(col(ArchiveDocument.version).desc())
+    ).first()
 
 
 def plan_of(repo: Repo, meeting_id: int) -> AgreedPlan | None:
@@ -85,14 +100,15 @@ def plan_for_viewer(repo: Repo, viewer: Person, meeting_id: int) -> AgreedPlan |
 
 def ask_to_confirm(repo: Repo, meeting_id: int, now: datetime, hours: cadence.WorkingHours) -> list[Planned]:
     """After actions are recorded: both are asked to confirm the plan as it now stands. Keyed by the plan's
-    digest, so recording the same plan twice asks once, and a changed plan asks again. A plan already filed
-    in the archive is not asked for again: what was agreed and confirmed is what the archive holds."""
+    digest, so recording the same plan twice asks once, and a changed plan asks again, also one changed after
+    it was filed: what the archive holds must be what the two have signed, so the change is signed and filed as
+    the next version."""
     plan = plan_of(repo, meeting_id)
     if plan is None or not plan.actions:
         return []
     meeting = plan.ctx.meeting
     checkin.record_held(repo, meeting, now)  # agreed actions recorded: the conversation has been held
-    if plan.document is not None:
+    if plan.filed:
         return []
     if meeting.employee_confirmed_at is not None or meeting.manager_confirmed_at is not None:
         meeting.employee_confirmed_at = meeting.manager_confirmed_at = None  # the plan changed: both confirm anew
@@ -141,7 +157,7 @@ def confirm(
     checkin.record_held(repo, meeting, now)  # an agreed and confirmed plan: the conversation has been held
     repo.add(meeting)
     plan = AgreedPlan(plan.ctx, plan.actions, plan.owners, plan.digest, plan.document)
-    if not plan.confirmed_by_both or plan.document is not None:
+    if not plan.confirmed_by_both or plan.filed:
         return Confirmed(plan, changed=True)
     doc = make_document(repo, plan, now, language)
     other = plan.ctx.manager if role == "employee" else plan.ctx.employee
@@ -155,14 +171,20 @@ def confirm(
             {"document_id": doc.id},
         ),
         plan_for(
-            other, f"plan-confirmed:{meeting_id}:{other.id}", "plan_confirmed", {"meeting_id": meeting_id}, now, hours
+            other,
+            f"plan-confirmed:{meeting_id}:{plan.digest}:{other.id}",
+            "plan_confirmed",
+            {"meeting_id": meeting_id},
+            now,
+            hours,
         ),
     ]
     return Confirmed(AgreedPlan(plan.ctx, plan.actions, plan.owners, plan.digest, doc), True, tuple(planned))
 
 
 def make_document(repo: Repo, plan: AgreedPlan, now: datetime, language: str) -> ArchiveDocument:
-    """The PDF, made once: what the archive gets is the plan as the two confirmed it."""
+    """The PDF of the plan as the two confirmed it: the first version, or the next one after a filed plan
+    changed, which names the version it replaces."""
     ctx = plan.ctx
     meeting = ctx.meeting
     assert meeting.id is not None and ctx.employee.id is not None
@@ -206,15 +228,20 @@ def make_document(repo: Repo, plan: AgreedPlan, now: datetime, language: str) ->
             answers=answers,
             signatures=signatures,
             made_at=now,
+            replaces=plan.document.created_at if plan.document is not None else None,
         ),
         t,
     )
     day = (held or now).date().isoformat()
+    version = plan.document.version + 1 if plan.document is not None else 1
+    suffix = f"-v{version}" if version > 1 else ""
     doc = ArchiveDocument(
         team_id=ctx.pairing.team_id,
         meeting_id=meeting.id,
         employee_id=ctx.employee.id,
-        filename=f"{day}-{tpl.key}-{ctx.employee.slack_user_id}-{meeting.id}.pdf",
+        filename=f"{day}-{tpl.key}-{ctx.employee.slack_user_id}-{meeting.id}{suffix}.pdf",
+        version=version,
+        digest=plan.digest,
         language=language,
         pdf=content,
         created_at=now,

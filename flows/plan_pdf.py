@@ -52,6 +52,7 @@ class PlanDocument:
     answers: tuple[tuple[Question, str, str], ...]  # (question, choice, text) the employee shared
     signatures: tuple[Signature, ...]
     made_at: datetime
+    replaces: datetime | None = None  # when the version this one replaces was made
 
 
 def _column_value(line: PlanLine, key: str, t: Translator) -> str:
@@ -90,6 +91,16 @@ def render(doc: PlanDocument, t: Translator) -> bytes:
     if doc.held is not None:
         facts.append(t._("Conversation: {when}", when=t.when(doc.held, doc.tz)))
     para("\n".join(facts), 10, "", 4)
+    if doc.replaces is not None:
+        para(
+            t._(
+                "This version replaces the plan filed {when}: the two changed it afterwards and confirmed it again.",
+                when=t.when(doc.replaces, doc.tz),
+            ),
+            9,
+            "B",
+            3,
+        )
 
     if doc.template.plan.intro:
         para(t._(doc.template.plan.intro), 9, "", 2)

@@ -130,6 +130,7 @@ def export(repo: Repo, person: Person) -> dict[str, Any]:
             {
                 "meeting": d.meeting_id,
                 "file": d.filename,
+                "version": d.version,
                 "made": _iso(d.created_at),
                 "confirmed_by_archive": _iso(d.delivered_at),
                 "archive_reference": d.reference,

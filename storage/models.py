@@ -329,13 +329,19 @@ class TeamFocus(SQLModel, table=True):
 class ArchiveDocument(SQLModel, table=True):
     """The confirmed plan of one conversation as a PDF, kept until the personnel archive has confirmed it.
 
-    002 files the agreed document in the personnel archive; 003 signs it. The document is made once, when both
-    have confirmed, so what the archive gets is what the two confirmed, whatever changes afterwards.
+    002 files the agreed document in the personnel archive; 003 signs it. A document is made when both have
+    confirmed, so what the archive gets is what the two confirmed. A plan changed after it was filed (an action
+    agreed later, one reworded) is confirmed again by both and filed as the next ``version``, which names the
+    one it replaces: the archive keeps every version the two signed. ``digest`` is the plan a version holds.
     """
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
-    meeting_id: int = Field(foreign_key="meeting.id", unique=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    digest: str | None = Field(default=None, max_length=16)
     employee_id: int = Field(foreign_key="person.id", index=True)
     filename: str = Field(max_length=200)
     language: str = Field(max_length=8)

@@ -261,3 +261,59 @@ def test_retention_keeps_what_the_archive_has_not_confirmed(bot: Harness, endpoi
     (doc,) = documents(bot)
     assert doc.pdf is None and doc.reference == "360-2026-0042"  # the receipt stays
     assert doc.created_at is not None and doc.created_at.date() == date(2026, 12, 3)
+
+
+def test_a_plan_changed_after_it_was_filed_is_signed_again_and_filed_as_the_next_version(
+    bot: Harness, tmp_path: Path
+) -> None:
+    """Per and Kari confirm their plan and it is filed. A week later Per records one more action they agreed:
+    the archive must hold what the two signed, so both are asked again, told that the plan changed after it was
+    filed; when both have confirmed, a second PDF goes to the archive naming the version it replaces, and the
+    first stays as it was. A double click files nothing more."""
+    folder = tmp_path / "arkiv"
+    folder.mkdir()
+    bot.overrides["mal_archive_dir"] = str(folder)
+    bot.restart()
+    meeting_id = both_confirm(bot, "UPER", "UKARI")
+    bot.tick()
+    (first,) = list(folder.glob("*.pdf"))
+    first_bytes = first.read_bytes()
+
+    bot.clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))
+    record(bot, "UPER", {"what_1": "Melde seg på mentorprogrammet", "owner_1": "UKARI", "due_1": "2027-02-01"})
+    bot.tick()
+    assert confirmed_times(bot, meeting_id) == (None, None)
+    for who in ("UKARI", "UPER"):
+        asked = confirm_message(bot, who)
+        shown = text_of(asked)
+        assert "Melde seg på mentorprogrammet" in shown and "Fullføre kurset" in shown
+        assert "Planen er endret etter at den ble arkivert" in shown
+    assert len(documents(bot)) == 1
+
+    confirm(bot, "UKARI")
+    settle(bot, lambda: confirmed_times(bot, meeting_id)[0] is not None)
+    bot.clock.set(datetime(2026, 12, 10, 10, 30, tzinfo=UTC))
+    per_asked = confirm_message(bot, "UPER")
+    confirm(bot, "UPER", per_asked)
+    confirm(bot, "UPER", per_asked)  # a double click
+    settle(bot, lambda: len(documents(bot)) == 2, "the changed plan was not filed again")
+    bot.tick()
+
+    v1, v2 = sorted(documents(bot), key=lambda d: d.version)
+    assert (v1.version, v2.version) == (1, 2) and v1.digest != v2.digest
+    assert v1.delivered_at is not None and v2.delivered_at is not None
+    second = folder / v2.filename
+    assert second.name.endswith("-v2.pdf") and sorted(p.name for p in folder.glob("*.pdf")) == sorted(
+        [first.name, second.name]
+    )
+    assert first.read_bytes() == first_bytes  # the first version stays as the two signed it
+    text = pdf_text(second.read_bytes())
+    assert "Melde seg på mentorprogrammet" in text and "Fullføre kurset" in text
+    assert "Denne versjonen erstatter planen som ble arkivert" in text
+    assert "Melde seg på mentorprogrammet" not in pdf_text(first_bytes)
+    settle(bot, lambda: "Planen er bekreftet" in text_of(last_dm(bot, "UKARI")), "Kari was not told Per confirmed")
+    with bot.repo() as repo:
+        keys = sorted(r.key for r in repo.session.exec(select(Outbox).where(Outbox.kind == "archive")).all())
+    assert keys == sorted([f"archive:{v1.id}", f"archive:{v2.id}"])
+    bot.tick()
+    assert len(documents(bot)) == 2 and len(list(folder.glob("*.pdf"))) == 2

@@ -59,6 +59,17 @@ def status_line(plan: AgreedPlan, t: Translator, viewer: Person) -> str:
 def ask_to_confirm(plan: AgreedPlan, t: Translator, viewer: Person) -> list[Block]:
     assert plan.ctx.meeting.id is not None
     blocks = plan_blocks(plan, t, viewer)
+    if plan.amends is not None and plan.amends.created_at is not None:
+        blocks.insert(
+            2,
+            section(
+                t._(
+                    "The plan was changed after it was filed {when}. Confirm it again, and the new version goes to "
+                    "the personnel archive too; the earlier one stays there.",
+                    when=t.when(plan.amends.created_at, _tz(viewer)),
+                )
+            ),
+        )
     blocks.append(context(status_line(plan, t, viewer)))
     if plan.confirmed_at(viewer) is None:
         blocks.append(
