@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from bot.jobs import tick
 from bot.scheduler import MIN_DELAY
 from bot.services import Services
 from bot.settings import Settings
-from flows.clock import ManualClock
+from flows.clock import Clock
 from storage import outbox
 from storage.db import make_engine
 from storage.models import Pairing
@@ -43,6 +43,21 @@ from tests.bench.seed import Seeder, migrated_engine
 from tests.harness import BOT_TOKEN, SIGNING_SECRET
 
 WORKSPACE_PER_MINUTE = 600  # the emulator's chat.postMessage workspace cap, as Slack's
+
+
+class ScaledClock:
+    """Real time, ``factor`` times as fast, as the emulator's scaled limits count it: time passes during a tick
+    as it does in production (a frozen clock would stamp a whole drain with one moment, so mal's own limiter
+    and Slack's windows would disagree), and the tick's pacing waits really wait, shortened by ``factor``."""
+
+    def __init__(self, start: datetime, factor: float) -> None:
+        self._start, self._factor, self._t0 = start, factor, time.perf_counter()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=(time.perf_counter() - self._t0) * self._factor)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds) / self._factor)
 
 
 def settings_for(url: str, emulator: BenchEmulator) -> Settings:
@@ -125,7 +140,7 @@ def seed(url: str, n: int, emulator: BenchEmulator) -> tuple[sa.Engine, list[str
     return engine, managers
 
 
-def pairs_due(engine: sa.Engine, clock: ManualClock) -> int:
+def pairs_due(engine: sa.Engine, clock: Clock) -> int:
     table = Pairing.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         return int(
@@ -142,20 +157,18 @@ def deliver(url: str, n: int, scale: float | None, deadline: float) -> Delivery:
         engine, managers = seed(url, n, emulator)
         engine.dispose()
         settings = settings_for(url, emulator)
-        clock = ManualClock(START)
-        svc = Services(settings=settings, engine=make_engine(url), clock=clock)
         gateway = SlackGateway(bulk_client(settings.bot_token, settings.slack_api_url))
         factor = scale or 1.0
         interval = settings.mal_tick_seconds / factor if scale else 0.0
         if scale:
             emulator.enable_slack_rate_limits(scale=scale)
             emulator.time_scale = scale
+        clock = ScaledClock(START, factor)
+        svc = Services(settings=settings, engine=make_engine(url), clock=clock)
         result = Delivery(messages=n, scale=factor)
         with timed_parts() as parts:
             t0 = time.perf_counter()
             while True:
-                started = time.perf_counter()
-                clock.set(START + timedelta(seconds=(started - t0) * factor))
                 report = tick(svc, gateway)
                 result.ticks += 1
                 result.sent += report.drain.sent
