@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 from bot.directory import Directory
 from bot.services import working_hours
 from bot.settings import Settings
-from flows import org, season
+from flows import org, pairings, season
 from flows.i18n import Translator, translator
 from flows.org import ImportReport, Problem, ProblemKind
+from flows.outbox import enqueue
 from storage.db import session_scope
 from storage.repo import Repo
 
@@ -83,6 +84,7 @@ def import_org(
             report.season_joined = season.join_open_season(
                 repo, team_id, now, working_hours(settings), settings.mal_timezone
             )
+            enqueue(repo, pairings.handover_messages(repo, report.handovers, now, working_hours(settings)), now)
     except _Refused as refused:
         return refused.report
     return report

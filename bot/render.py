@@ -12,6 +12,7 @@ from bot.services import Services
 from bot.views import actions as action_views
 from bot.views import calendar as calendar_views
 from bot.views import checkin as views
+from bot.views import handover as handover_views
 from bot.views import meeting as meeting_views
 from bot.views import plan as plan_views
 from bot.views import season as season_views
@@ -140,6 +141,8 @@ def render(
                 t._("{name} keeps the time of your 1:1", name=name_of(ctx.manager)),
                 calendar_views.proposal_declined(ctx, t),
             )
+    if kind == "manager_changed":
+        return _render_handover(repo, svc, payload, person, t)
     if kind == "recorded":
         ctx = checkin.context(repo, int(payload["meeting_id"]))
         if ctx is None:
@@ -207,6 +210,33 @@ def _missed_brief(
     if shared and ctx.employee.id is not None:
         privacy.audit(repo, ctx.manager, {ctx.employee.id}, "brief", now)
     return list(shared)
+
+
+def _render_handover(
+    repo: Repo, svc: Services, payload: dict[str, Any], person: Person, t: Translator
+) -> Rendered | None:
+    """A report's new nearest manager, told to the three it concerns; counts only, never an action's text."""
+    pairing = repo.pairing(int(payload["pairing_id"]))
+    if pairing is None or pairing.ended_at is not None:
+        return None
+    previous_id = int(payload["previous_manager_id"])
+    people = repo.people([pairing.employee_id, pairing.manager_id, previous_id])
+    employee, manager, previous = (people.get(i) for i in (pairing.employee_id, pairing.manager_id, previous_id))
+    if employee is None or manager is None or previous is None:
+        return None
+    role = payload.get("role")
+    if role == "previous_manager" and person.id == previous.id:
+        blocks = handover_views.for_previous_manager(employee.slack_user_id, manager.slack_user_id, t)
+        return Rendered(t._("{name} has a new manager in mal", name=name_of(employee)), blocks)
+    assert employee.id is not None
+    open_actions = repo.action_counts([employee.id], svc.today(person)).get(employee.id, (0, 0))[0]
+    if role == "employee" and person.id == employee.id:
+        blocks = handover_views.for_employee(manager.slack_user_id, previous.slack_user_id, open_actions, t)
+        return Rendered(t._("{name} is now your manager in mal", name=name_of(manager)), blocks)
+    if role == "new_manager" and person.id == manager.id:
+        blocks = handover_views.for_new_manager(employee.slack_user_id, open_actions, t)
+        return Rendered(t._("{name} now reports to you in mal", name=name_of(employee)), blocks)
+    return None
 
 
 def _render_plan(repo: Repo, kind: str, payload: dict[str, Any], person: Person, t: Translator) -> Rendered | None:

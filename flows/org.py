@@ -201,6 +201,7 @@ class ImportReport:
     people_updated: int = 0
     season_joined: int = 0  # pairs that joined an open annual season with this import
     problems: list[Problem] = field(default_factory=list)
+    handovers: list[pairings.Handover] = field(default_factory=list)  # reports who got a new manager
 
     @property
     def ok(self) -> bool:
@@ -701,7 +702,9 @@ def apply_import(
         if row.manager is None:
             report.count("ended" if _end_pairing(batch, employee, now) else "unchanged")
             continue
-        _, outcome = pairings.pair(
+        assert employee.id is not None
+        before = batch.active_pairing_of(employee.id)
+        pairing, outcome = pairings.pair(
             batch,
             people[_slack_id(resolved_profiles, row.manager)],
             employee,
@@ -712,6 +715,8 @@ def apply_import(
             template_name=row.template,
         )
         report.count(outcome)
+        if outcome == "moved" and before is not None:
+            report.handovers.append(pairings.Handover(pairing, before))
     repo.session.flush()
     return report
 

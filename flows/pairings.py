@@ -1,8 +1,10 @@
 """Pairs of manager and report: creating, moving and rescheduling them."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flows import cadence
+from flows.outbox import Planned, plan_for
 from storage.models import Pairing, Person
 from storage.repo import Repo
 
@@ -82,3 +84,42 @@ def pair(
     schedule(new, now, tz, lead)
     repo.add(new)
     return new, outcome
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A report who got a new nearest manager: ``previous``'s manager loses what ``pairing``'s manager gains."""
+
+    pairing: Pairing
+    previous: Pairing
+
+
+HANDOVER_ROLES = ("employee", "new_manager", "previous_manager")
+
+
+def handover_messages(repo: Repo, moved: list[Handover], now: datetime, hours: cadence.WorkingHours) -> list[Planned]:
+    """Who sees what changes when a report moves, so each of the three is told: the employee that their open
+    actions are now seen by the new manager and no longer by the previous one, the new manager what came
+    along, the previous manager that the report's content is out of their sight. Keyed per new pair and
+    person, so importing the same file again tells nobody twice."""
+    planned: list[Planned] = []
+    for h in moved:
+        p = h.pairing
+        assert p.id is not None
+        previous_manager_id = h.previous.manager_id
+        # Moved again before the news of the last move went out (a corrected file the same evening): that news
+        # goes stale unsent, so this one names the manager the three last heard of, and a move back to that
+        # manager is no news at all.
+        unsent = repo.outbox_payloads(f"handover:{h.previous.id}:", "pending")
+        if unsent:
+            previous_manager_id = int(unsent[0]["previous_manager_id"])
+        if previous_manager_id == p.manager_id:
+            continue
+        people = repo.people([p.employee_id, p.manager_id, previous_manager_id])
+        for role, person_id in zip(HANDOVER_ROLES, (p.employee_id, p.manager_id, previous_manager_id), strict=True):
+            person = people.get(person_id)
+            if person is None or not person.active:
+                continue
+            payload = {"pairing_id": p.id, "previous_manager_id": previous_manager_id, "role": role}
+            planned.append(plan_for(person, f"handover:{p.id}:{person_id}", "manager_changed", payload, now, hours))
+    return planned

@@ -643,6 +643,15 @@ class Repo:
         rows = self.session.exec(select(Outbox.status).where(col(Outbox.key).startswith(key_prefix, autoescape=True)))
         return set(rows.all())
 
+    def outbox_payloads(self, key_prefix: str, status: str) -> list[dict[str, Any]]:
+        """The payloads of the messages in ``status`` whose key starts so."""
+        rows = self.session.exec(
+            select(Outbox.payload).where(
+                col(Outbox.key).startswith(key_prefix, autoescape=True), Outbox.status == status
+            )
+        )
+        return [json.loads(p) for p in rows.all()]
+
     # --- idempotency of inputs ------------------------------------------------------------------------
     def first_time(self, key: str, now: datetime) -> bool:
         """True the first time a Slack input (event id, click) is seen; False for retries and doubles."""
