@@ -84,7 +84,9 @@ def import_org(
             report.season_joined = season.join_open_season(
                 repo, team_id, now, working_hours(settings), settings.mal_timezone
             )
-            enqueue(repo, pairings.handover_messages(repo, report.handovers, now, working_hours(settings)), now)
+            hours = working_hours(settings)
+            enqueue(repo, pairings.handover_messages(repo, report.handovers, now, hours), now)
+            enqueue(repo, pairings.ended_messages(repo, report.ended_pairs, now, hours), now)
     except _Refused as refused:
         return refused.report
     return report

@@ -143,6 +143,8 @@ def render(
             )
     if kind == "manager_changed":
         return _render_handover(repo, svc, payload, person, t)
+    if kind == "pair_ended":
+        return _render_pair_ended(repo, payload, person, t)
     if kind == "recorded":
         ctx = checkin.context(repo, int(payload["meeting_id"]))
         if ctx is None:
@@ -236,6 +238,24 @@ def _render_handover(
     if role == "new_manager" and person.id == manager.id:
         blocks = handover_views.for_new_manager(employee.slack_user_id, open_actions, t)
         return Rendered(t._("{name} now reports to you in mal", name=name_of(employee)), blocks)
+    return None
+
+
+def _render_pair_ended(repo: Repo, payload: dict[str, Any], person: Person, t: Translator) -> Rendered | None:
+    ended = repo.pairing(int(payload["ended_pairing_id"]))
+    if ended is None:
+        return None
+    people = repo.people([ended.employee_id, int(payload["manager_id"])])
+    employee, manager = people.get(ended.employee_id), people.get(int(payload["manager_id"]))
+    if employee is None or manager is None:
+        return None
+    role = payload.get("role")
+    if role == "employee" and person.id == employee.id:
+        blocks = handover_views.ended_for_employee(manager.slack_user_id, t)
+        return Rendered(t._("You no longer have a manager in mal"), blocks)
+    if role == "previous_manager" and person.id == manager.id:
+        blocks = handover_views.ended_for_manager(employee.slack_user_id, t)
+        return Rendered(t._("{name} no longer reports to you in mal", name=name_of(employee)), blocks)
     return None
 
 

@@ -202,6 +202,7 @@ class ImportReport:
     season_joined: int = 0  # pairs that joined an open annual season with this import
     problems: list[Problem] = field(default_factory=list)
     handovers: list[pairings.Handover] = field(default_factory=list)  # reports who got a new manager
+    ended_pairs: list[Pairing] = field(default_factory=list)  # reports who have no manager in mal any more
 
     @property
     def ok(self) -> bool:
@@ -700,7 +701,10 @@ def apply_import(
     for row in rows:
         employee = people[_slack_id(resolved_profiles, row.employee)]
         if row.manager is None:
-            report.count("ended" if _end_pairing(batch, employee, now) else "unchanged")
+            ended = _end_pairing(batch, employee, now)
+            report.count("ended" if ended is not None else "unchanged")
+            if ended is not None:
+                report.ended_pairs.append(ended)
             continue
         assert employee.id is not None
         before = batch.active_pairing_of(employee.id)
@@ -727,15 +731,15 @@ def _slack_id(profiles: Mapping[str, Profile | None], identity: str) -> str:
     return profile.slack_user_id
 
 
-def _end_pairing(repo: Repo, employee: Person, now: datetime) -> bool:
+def _end_pairing(repo: Repo, employee: Person, now: datetime) -> Pairing | None:
     assert employee.id is not None
     current = repo.active_pairing_of(employee.id)
     if current is None:
-        return False
+        return None
     current.ended_at = now
     current.nudge_at = None
     repo.add(current)
-    return True
+    return current
 
 
 def _upsert_people(

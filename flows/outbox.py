@@ -89,6 +89,10 @@ def relevance(repo: Repo, kind: str, payload: dict[str, Any], now: datetime) -> 
             return "stale"  # answered, withdrawn by a newer proposal, or overtaken by a change
         if kind == "proposal_declined" and meeting.status != "invited":
             return "stale"
+    if kind == "pair_ended":  # paired again since: that pair's news is what counts
+        ended = repo.pairing(int(payload["ended_pairing_id"]))
+        if ended is None or repo.active_pairing_of(ended.employee_id) is not None:
+            return "stale"
     if kind == "manager_changed":  # a later change of manager tells its own news
         pairing = repo.pairing(int(payload["pairing_id"]))
         if pairing is None or pairing.ended_at is not None:

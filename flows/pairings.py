@@ -123,3 +123,24 @@ def handover_messages(repo: Repo, moved: list[Handover], now: datetime, hours: c
             payload = {"pairing_id": p.id, "previous_manager_id": previous_manager_id, "role": role}
             planned.append(plan_for(person, f"handover:{p.id}:{person_id}", "manager_changed", payload, now, hours))
     return planned
+
+
+def ended_messages(repo: Repo, ended: list[Pairing], now: datetime, hours: cadence.WorkingHours) -> list[Planned]:
+    """A report left without a manager in mal (the file's manager cell emptied): the employee and the manager
+    who no longer sees their content are told, once per pair. A pair whose own news had not gone out yet names
+    the manager the two last heard of; a report paired again before this goes out hears that news instead."""
+    planned: list[Planned] = []
+    for p in ended:
+        assert p.id is not None
+        manager_id = p.manager_id
+        unsent = repo.outbox_payloads(f"handover:{p.id}:", "pending")
+        if unsent:
+            manager_id = int(unsent[0]["previous_manager_id"])
+        people = repo.people([p.employee_id, manager_id])
+        for role, person_id in (("employee", p.employee_id), ("previous_manager", manager_id)):
+            person = people.get(person_id)
+            if person is None or not person.active:
+                continue
+            payload = {"ended_pairing_id": p.id, "manager_id": manager_id, "role": role}
+            planned.append(plan_for(person, f"pair-ended:{p.id}:{person_id}", "pair_ended", payload, now, hours))
+    return planned

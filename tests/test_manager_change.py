@@ -125,3 +125,38 @@ def test_a_move_overtaken_before_its_news_went_out_tells_only_the_latest(bot: Ha
     assert len(news(bot, "UKARI", "nærmeste leder for deg")) == 1
     assert len(news(bot, "UOLA", "rapporterer nå til deg")) == 1
     assert news(bot, "UMONA", "rapporterar") == []
+
+
+def test_a_report_left_without_a_manager_is_told_and_so_is_the_manager_who_no_longer_sees_them(
+    bot: Harness, tmp_path: Path
+) -> None:
+    """Ola's manager cell is emptied in the export (he is between units): Ola hears that Per no longer sees his
+    actions and conversations and that his own actions are still his; Per hears that Ola is out of his sight.
+    Kari, whose cell is emptied one evening and filled with Mona before the next morning, hears nothing of the
+    gap."""
+    people(bot)
+    bot.clock.set(datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
+    pair(bot, "UPER", "UOLA")
+    pair(bot, "UPER", "UKARI")
+    bot.clock.set(MONDAY_EVENING)
+    import_file(bot, tmp_path, ["ola@example.org,", "kari@example.org,per@example.org"])
+    bot.at(datetime(2027, 3, 2, 8, 5, tzinfo=UTC))
+    (ola_news,) = news(bot, "UOLA", "ikke lenger noen nærmeste leder")
+    assert "<@UPER> ser ikke lenger tiltakene eller samtalene dine" in ola_news and "`/mal`" in ola_news
+    (per_news,) = news(bot, "UPER", "rapporterer ikke lenger til deg")
+    assert "<@UOLA>" in per_news and "<@UKARI>" not in per_news
+    assert news(bot, "UKARI", "leder") == []
+    assert "Ola" not in text_of({"blocks": bot.d.slash_command("UPER", "").json["blocks"]})
+
+    import_file(bot, tmp_path, ["ola@example.org,", "kari@example.org,per@example.org"])  # the same file again
+    bot.at(datetime(2027, 3, 3, 8, 5, tzinfo=UTC))
+    assert len(news(bot, "UOLA", "ikke lenger noen nærmeste leder")) == 1
+
+    # Kari's cell is emptied in the evening, and she is under Mona in the next morning's file before 08:00.
+    bot.clock.set(datetime(2027, 3, 3, 19, 0, tzinfo=UTC))
+    import_file(bot, tmp_path, ["kari@example.org,"])
+    bot.tick()
+    bot.clock.set(datetime(2027, 3, 4, 6, 0, tzinfo=UTC))
+    import_file(bot, tmp_path, ["kari@example.org,mona@example.org"])
+    bot.at(datetime(2027, 3, 4, 8, 5, tzinfo=UTC))
+    assert news(bot, "UKARI", "ikke lenger noen nærmeste leder") == []

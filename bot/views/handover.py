@@ -61,3 +61,28 @@ def for_previous_manager(employee: str, new_manager: str, t: Translator) -> list
             )
         )
     ]
+
+
+def ended_for_employee(previous_manager: str, t: Translator) -> list[Block]:
+    return [
+        section(
+            t._(
+                "You no longer have a nearest manager in mal: <@{previous}> no longer sees your actions or "
+                "conversations, and mal no longer reminds anyone of 1:1s with you. Your open actions are still "
+                "yours: type `/mal` to see them.",
+                previous=previous_manager,
+            )
+        )
+    ]
+
+
+def ended_for_manager(employee: str, t: Translator) -> list[Block]:
+    return [
+        section(
+            t._(
+                "<@{employee}> no longer reports to you in mal. Their actions and conversations are no longer shown "
+                "to you, and mal no longer reminds you of 1:1s with them.",
+                employee=employee,
+            )
+        )
+    ]
