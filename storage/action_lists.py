@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from storage.models import Action, Meeting, Pairing, Person
+from storage.prepared import Prepared
 
 ACTION: sa.Table = Action.__table__  # type: ignore[attr-defined]
 MEETING: sa.Table = Meeting.__table__  # type: ignore[attr-defined]
@@ -95,16 +96,16 @@ def _scope(employee: bool, owner: bool, reports: bool) -> Any:
 
 
 @cache
-def stats_statement(shape: tuple[bool, bool, bool]) -> Any:
+def stats_statement(shape: tuple[bool, bool, bool]) -> Prepared:
     """How many open actions a scope holds, and how many of them are overdue (parameters: the scope's and
     ``today``)."""
     scope = _scope(*shape)
     overdue = sa.func.sum(sa.case((scope.c.due < sa.bindparam("today", type_=sa.Date), 1), else_=0))
-    return sa.select(sa.func.count(), overdue).select_from(scope)
+    return Prepared(sa.select(sa.func.count(), overdue).select_from(scope))
 
 
 @cache
-def rows_statement(shape: tuple[bool, bool, bool]) -> Any:
+def rows_statement(shape: tuple[bool, bool, bool]) -> Prepared:
     """One page of a scope in due order, each row an ``ActionRow`` (parameters: the scope's, ``offset`` and
     ``limit``). Overdue actions come first because they are due earliest."""
     scope = _scope(*shape)
@@ -126,7 +127,7 @@ def rows_statement(shape: tuple[bool, bool, bool]) -> Any:
         .limit(1)
         .scalar_subquery()
     )
-    return (
+    return Prepared(
         sa.select(
             a.c.id,
             a.c.what,

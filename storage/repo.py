@@ -29,6 +29,7 @@ from storage.models import (
     ProcessedEvent,
     Workspace,
 )
+from storage.prepared import Prepared
 from storage.team_lists import TeamMember, team_statement
 
 
@@ -62,7 +63,7 @@ _MANAGER_NOW_IN_TEAM = (
     .limit(1)
 )
 _INSERT_ACTION_EVENT = sa.insert(ActionEvent.__table__)  # type: ignore[attr-defined]
-_REPORT_IDS = (
+_REPORT_IDS = Prepared(
     sa.select(PAIRING.c.employee_id)
     .where(PAIRING.c.manager_id == sa.bindparam("manager"), PAIRING.c.ended_at.is_(None))
     .order_by(PAIRING.c.id)
@@ -72,6 +73,12 @@ _REPORT_IDS = (
 class Repo:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _reading(self) -> sa.Connection:
+        """The unit of work's connection for a ``Prepared`` select, with its pending changes written first (as
+        SQLAlchemy does before its own queries), so the select sees what this unit of work has done."""
+        self.session.flush()
+        return self.session.connection()
 
     # --- generic -------------------------------------------------------------------------------
     @contextmanager
@@ -154,7 +161,7 @@ class Repo:
 
     def report_ids(self, manager_id: int) -> list[int]:
         """The employees a manager has now, without loading their pairings (the `/mal` hot path)."""
-        return list(self.session.execute(_REPORT_IDS, {"manager": manager_id}).scalars())
+        return [int(r[0]) for r in _REPORT_IDS.rows(self._reading(), {"manager": manager_id})]
 
     def manager_now(self, employee_id: int, team_id: str | None = None) -> int | None:
         """The employee's nearest manager now (with ``team_id``: only if the employee is of that team), without
@@ -434,13 +441,13 @@ class Repo:
 
     def open_action_stats(self, scope: OpenScope, today: date) -> tuple[int, int]:
         """(open, overdue) over a scope, counted by the database rather than by loading the rows."""
-        row = self.session.execute(stats_statement(scope.shape), {**scope.params, "today": today}).one()
+        (row,) = stats_statement(scope.shape).rows(self._reading(), {**scope.params, "today": today})
         return int(row[0] or 0), int(row[1] or 0)
 
     def open_action_rows(self, scope: OpenScope, offset: int, limit: int) -> list[ActionRow]:
         """One page of a scope in due order, with what a list shows of each action read in the same select."""
         params = {**scope.params, "offset": offset, "limit": limit}
-        return [ActionRow(*r) for r in self.session.execute(rows_statement(scope.shape), params)]
+        return [ActionRow(*r) for r in rows_statement(scope.shape).rows(self._reading(), params)]
 
     def action_counts(self, employee_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
         """(open, overdue) per employee in one query, for overviews that must not load content."""
