@@ -18,36 +18,40 @@ Convert = Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True, slots=True)
-class _Slot:
-    """Where one placeholder's value comes from: a parameter (``index`` into it when it is a list of ids),
-    or a constant of the statement itself (a LIMIT 1)."""
+class _Part:
+    """Where the values of one or more placeholders in a row come from: a parameter, all the ids of an
+    expanding one (``index`` None) or one of them, or a constant of the statement itself (a LIMIT 1)."""
 
-    name: str
     key: str | None
+    expanding: bool
     index: int | None
     constant: Any
     convert: Convert
 
-    def value(self, params: Mapping[str, Any]) -> Any:
+    def add(self, params: Mapping[str, Any], into: list[Any]) -> None:
         if self.key is None:
-            raw = self.constant
+            raw: list[Any] = [self.constant]
+        elif not self.expanding:
+            raw = [params[self.key]]
         elif self.index is None:
-            raw = params[self.key]
+            raw = list(params[self.key])
         else:
-            raw = params[self.key][self.index]
-        return raw if self.convert is None or raw is None else self.convert(raw)
+            raw = [params[self.key][self.index]]
+        c = self.convert
+        into.extend(raw if c is None else [v if v is None else c(v) for v in raw])
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
     sql: str
-    slots: tuple[_Slot, ...]
-    positional: bool
+    parts: tuple[_Part, ...]
+    names: tuple[str, ...] | None  # for a driver that takes named placeholders; None for positional ones
 
     def arguments(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        if self.positional:
-            return tuple(s.value(params) for s in self.slots)
-        return {s.name: s.value(params) for s in self.slots}
+        values: list[Any] = []
+        for part in self.parts:
+            part.add(params, values)
+        return values if self.names is None else dict(zip(self.names, values, strict=True))
 
 
 class Prepared:
@@ -83,25 +87,32 @@ class Prepared:
     def _plan(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> _Plan:
         compiled = self.statement.compile(dialect=dialect)
         state = compiled.construct_expanded_state(dict(params))
-        origin: dict[str, tuple[str, int | None]] = {}
-        for key, expanded in (state.parameter_expansion or {}).items():
-            for i, name in enumerate(expanded):
-                origin[name] = (key, i)
+        expansion = state.parameter_expansion or {}
+        origin = {name: (key, i) for key, expanded in expansion.items() for i, name in enumerate(expanded)}
         order: Sequence[str] = state.positiontup if state.positiontup is not None else list(state.parameters)
-        slots = []
-        for name in order:
-            key, index = origin.get(name, (name, None))
-            bound = key in params
-            slots.append(
-                _Slot(
-                    name=name,
-                    key=key if bound else None,
-                    index=index if bound else None,
-                    constant=None if bound else state.parameters[name],
-                    convert=state.processors.get(name),
-                )
-            )
-        return _Plan(state.statement, tuple(slots), state.positiontup is not None)
+        parts: list[_Part] = []
+        at = 0
+        while at < len(order):
+            name = order[at]
+            found = state.processors.get(name) or compiled._bind_processors.get(name)
+            if found is not None and not callable(found):  # a tuple IN: no statement here has one
+                raise TypeError(f"tuple parameter {name} cannot be prepared")
+            convert: Convert = found
+            if name in origin:
+                key, index = origin[name]
+                run = list(expansion[key])
+                if index == 0 and list(order[at : at + len(run)]) == run:  # all its ids, first to last
+                    parts.append(_Part(key, True, None, None, convert))
+                    at += len(run)
+                    continue
+                parts.append(_Part(key, True, index, None, convert))
+            elif name in params:
+                parts.append(_Part(name, False, None, None, convert))
+            else:
+                parts.append(_Part(None, False, None, state.parameters[name], convert))
+            at += 1
+        names = None if state.positiontup is not None else tuple(order)
+        return _Plan(state.statement, tuple(parts), names)
 
     def _converters(self, dialect: sa.Dialect, description: Any) -> tuple[Convert, ...]:
         columns = self.statement.selected_columns

@@ -271,7 +271,7 @@ class Repo:
     def team_members(self, manager_id: int, today: date, limit: int) -> list[TeamMember]:
         """A manager's first ``limit`` reports now, in the order they were paired, each with the figures the
         team overview shows (``storage.team_lists``), in one statement."""
-        rows = self.session.execute(team_statement(), {"manager": manager_id, "today": today, "limit": limit})
+        rows = team_statement().rows(self._reading(), {"manager": manager_id, "today": today, "limit": limit})
         return [
             TeamMember._make([*r[:10], _utc(r[10]), _utc(r[11]), int(r[12] or 0), int(r[13] or 0), int(r[14] or 0)])
             for r in rows
