@@ -7,15 +7,16 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class, set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
-from storage.action_lists import PAIRING, PERSON, ActionRow, OpenScope, rows_statement, stats_statement
+from storage.action_lists import MEETING, PAIRING, PERSON, ActionRow, OpenScope, rows_statement, stats_statement
 from storage.models import (
     Action,
     ActionEvent,
@@ -41,8 +42,24 @@ def _utc(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-_PERSON_BY_SLACK = select(Person).where(
-    col(Person.team_id) == sa.bindparam("team"), col(Person.slack_user_id) == sa.bindparam("user")
+_PERSON_BY_SLACK = Prepared(
+    sa.select(*PERSON.c).where(PERSON.c.team_id == sa.bindparam("team"), PERSON.c.slack_user_id == sa.bindparam("user"))
+)
+_ACTIVE_PAIRING_OF = Prepared(
+    sa.select(*PAIRING.c).where(PAIRING.c.employee_id == sa.bindparam("employee"), PAIRING.c.ended_at.is_(None))
+)
+# A person's soonest invited meetings in either part of a pair that lasts, with the pair's two people.
+_UPCOMING = Prepared(
+    sa.select(*MEETING.c, PAIRING.c.employee_id, PAIRING.c.manager_id)
+    .join_from(MEETING, PAIRING, PAIRING.c.id == MEETING.c.pairing_id)
+    .where(
+        sa.or_(PAIRING.c.employee_id == sa.bindparam("person"), PAIRING.c.manager_id == sa.bindparam("person")),
+        PAIRING.c.ended_at.is_(None),
+        MEETING.c.status == "invited",
+        MEETING.c.scheduled_at > sa.bindparam("moment"),
+    )
+    .order_by(MEETING.c.scheduled_at, MEETING.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
 )
 # An employee's nearest manager now: the manager of their active pair (the first, should there be two).
 _MANAGER_NOW = (
@@ -69,10 +86,28 @@ _REPORT_IDS = Prepared(
     .order_by(PAIRING.c.id)
 )
 
+M = TypeVar("M", bound=SQLModel)
+
 
 class Repo:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _adopted(self, model: type[M], row: tuple[Any, ...]) -> M:
+        """A row of ``model``'s whole table, read by a ``Prepared`` select, as the unit of work's own object: the
+        one it holds already, else one built as the ORM builds what it loads (no ``__init__``, the values put
+        in place, no changes recorded) and held from now on, so changes to it are saved with the rest. Loading
+        through the ORM costs several times more than building it."""
+        table: sa.Table = model.__table__  # type: ignore[attr-defined]
+        values = dict(zip(table.c.keys(), row, strict=True))
+        held = self.session.identity_map.get(identity_key(model, values["id"]))
+        if held is not None:
+            return held
+        adopted: M = manager_of_class(model).new_instance()
+        adopted.__dict__.update(values)
+        make_transient_to_detached(adopted)
+        self.session.add(adopted)
+        return adopted
 
     def _reading(self) -> sa.Connection:
         """The unit of work's connection for a ``Prepared`` select, with its pending changes written first (as
@@ -124,7 +159,8 @@ class Repo:
 
     def person_by_slack(self, team_id: str, slack_user_id: str) -> Person | None:
         """Every request starts here (who is asking), so the statement is built once, not per request."""
-        return self.session.exec(_PERSON_BY_SLACK, params={"team": team_id, "user": slack_user_id}).first()
+        found = _PERSON_BY_SLACK.rows(self._reading(), {"team": team_id, "user": slack_user_id})
+        return self._adopted(Person, found[0]) if found else None
 
     def ensure_person(self, team_id: str, slack_user_id: str, values: dict[str, Any]) -> Person:
         """A person's first clicks can arrive in parallel: whichever insert wins, both get the same row."""
@@ -146,9 +182,8 @@ class Repo:
         return self.session.get(Pairing, pairing_id)
 
     def active_pairing_of(self, employee_id: int) -> Pairing | None:
-        return self.session.exec(
-            select(Pairing).where(Pairing.employee_id == employee_id, col(Pairing.ended_at).is_(None))
-        ).first()
+        found = _ACTIVE_PAIRING_OF.rows(self._reading(), {"employee": employee_id})
+        return self._adopted(Pairing, found[0]) if found else None
 
     def reports_of(self, manager_id: int) -> list[Pairing]:
         return list(
@@ -280,24 +315,13 @@ class Repo:
     def upcoming_meetings(self, person_id: int, moment: datetime, limit: int) -> list[tuple[Meeting, int, str]]:
         """The person's soonest invited meetings after ``moment``, in either part of a pair that lasts: each
         with the other person's id and the person's own part in it ('employee' or 'manager')."""
-        pair = PAIRING
-        mine = sa.or_(pair.c.employee_id == person_id, pair.c.manager_id == person_id)
-        rows = self.session.execute(
-            select(Meeting, pair.c.employee_id, pair.c.manager_id)
-            .join_from(Meeting, pair, pair.c.id == col(Meeting.pairing_id))
-            .where(
-                mine,
-                pair.c.ended_at.is_(None),
-                col(Meeting.status) == "invited",
-                col(Meeting.scheduled_at) > moment,
-            )
-            .order_by(col(Meeting.scheduled_at), col(Meeting.id))
-            .limit(limit)
-        ).all()
-        return [
-            (m, manager, "employee") if employee == person_id else (m, employee, "manager")
-            for m, employee, manager in rows
-        ]
+        found = _UPCOMING.rows(self._reading(), {"person": person_id, "moment": moment, "limit": limit})
+        width = len(MEETING.c)
+        upcoming: list[tuple[Meeting, int, str]] = []
+        for row in found:
+            meeting, employee, manager = self._adopted(Meeting, row[:width]), row[width], row[width + 1]
+            upcoming.append((meeting, manager, "employee") if employee == person_id else (meeting, employee, "manager"))
+        return upcoming
 
     def missed_counts(self, pairing_ids: Sequence[int]) -> dict[int, int]:
         if not pairing_ids:
