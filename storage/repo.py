@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import manager_of_class, set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
-from storage.action_lists import MEETING, PAIRING, PERSON, ActionRow, OpenScope, rows_statement, stats_statement
+from storage.action_lists import ACTION, MEETING, PAIRING, PERSON, ActionRow, OpenScope, rows_statement, stats_statement
 from storage.models import (
     Action,
     ActionEvent,
@@ -62,13 +62,13 @@ _UPCOMING = Prepared(
     .limit(sa.bindparam("limit", type_=sa.Integer))
 )
 # An employee's nearest manager now: the manager of their active pair (the first, should there be two).
-_MANAGER_NOW = (
+_MANAGER_NOW = Prepared(
     sa.select(PAIRING.c.manager_id)
     .where(PAIRING.c.employee_id == sa.bindparam("employee"), PAIRING.c.ended_at.is_(None))
     .order_by(PAIRING.c.id)
     .limit(1)
 )
-_MANAGER_NOW_IN_TEAM = (
+_MANAGER_NOW_IN_TEAM = Prepared(
     sa.select(PAIRING.c.manager_id)
     .join(PERSON, PERSON.c.id == PAIRING.c.employee_id)
     .where(
@@ -80,6 +80,14 @@ _MANAGER_NOW_IN_TEAM = (
     .limit(1)
 )
 _INSERT_ACTION_EVENT = sa.insert(ActionEvent.__table__)  # type: ignore[attr-defined]
+# Built once: a click on Done runs it, and building an UPDATE with its RETURNING costs more than running it.
+_CLOSE_ACTION = (
+    sa.update(ACTION)
+    .where(ACTION.c.id == sa.bindparam("action"), ACTION.c.status == "open")
+    .values(status="done", closed_by=sa.bindparam("by"), closed_at=sa.bindparam("at"))
+    .returning(*ACTION.c)
+)
+_ACTION = Prepared(sa.select(*ACTION.c).where(ACTION.c.id == sa.bindparam("action")))
 _REPORT_IDS = Prepared(
     sa.select(PAIRING.c.employee_id)
     .where(PAIRING.c.manager_id == sa.bindparam("manager"), PAIRING.c.ended_at.is_(None))
@@ -202,10 +210,10 @@ class Repo:
         """The employee's nearest manager now (with ``team_id``: only if the employee is of that team), without
         loading the pairing or the employee: every click on someone else's action asks this."""
         if team_id is None:
-            found = self.session.execute(_MANAGER_NOW, {"employee": employee_id}).scalar()
+            found = _MANAGER_NOW.rows(self._reading(), {"employee": employee_id})
         else:
-            found = self.session.execute(_MANAGER_NOW_IN_TEAM, {"employee": employee_id, "team": team_id}).scalar()
-        return None if found is None else int(found)
+            found = _MANAGER_NOW_IN_TEAM.rows(self._reading(), {"employee": employee_id, "team": team_id})
+        return int(found[0][0]) if found and found[0][0] is not None else None
 
     def pairings(self, ids: Sequence[int] | set[int]) -> dict[int, Pairing]:
         if not ids:
@@ -441,7 +449,12 @@ class Repo:
 
     # --- actions --------------------------------------------------------------------------------------
     def action(self, action_id: int) -> Action | None:
-        return self.session.get(Action, action_id)
+        """As ``Session.get``: the unit of work's own copy if it holds one, else read (every click reads one)."""
+        held = self.session.identity_map.get(identity_key(Action, action_id))
+        if held is not None:
+            return held
+        found = _ACTION.rows(self._reading(), {"action": action_id})
+        return self._adopted(Action, found[0]) if found else None
 
     def open_actions_for_employees(self, employee_ids: Sequence[int]) -> list[Action]:
         if not employee_ids:
@@ -548,13 +561,7 @@ class Repo:
     def close_action(self, action_id: int, by_id: int, now: datetime) -> bool:
         """Mark an action done if it is still open, in one conditional UPDATE: of any number of clicks at
         once exactly one gets True, so one "done" event is recorded and ``closed_by`` names its author."""
-        table: Any = Action.__table__  # type: ignore[attr-defined]
-        closed = self.session.execute(
-            sa.update(table)
-            .where(table.c.id == action_id, table.c.status == "open")
-            .values(status="done", closed_by=by_id, closed_at=now)
-            .returning(*table.c)
-        ).first()
+        closed = self.session.connection().execute(_CLOSE_ACTION, {"action": action_id, "by": by_id, "at": now}).first()
         return self._reloaded(action_id, closed)
 
     def move_action_due(self, action_id: int, old_due: date, new_due: date) -> bool:
@@ -583,7 +590,7 @@ class Repo:
     def record_action_event(self, event: ActionEvent) -> None:
         """Written as a plain insert: nothing reads an event back in the unit of work that records it."""
         columns = ("action_id", "kind", "by_id", "at", "old_due", "new_due")
-        self.session.execute(_INSERT_ACTION_EVENT, {c: getattr(event, c) for c in columns})
+        self.session.connection().execute(_INSERT_ACTION_EVENT, {c: getattr(event, c) for c in columns})
 
     def action_events(self, action_id: int) -> list[ActionEvent]:
         return list(
