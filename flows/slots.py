@@ -13,6 +13,7 @@ manager may know better (an agreed Saturday, a call from home).
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.calendarinterval import CalendarIntervalTrigger
@@ -70,8 +71,10 @@ class SlotCheck:
         return self.refused is None and not self.warnings
 
 
+@lru_cache(maxsize=4096)
 def first_working_day(day: date, tz: str, default_country: str = "NO") -> date:
-    """``day`` itself when it is a working day in the zone's country, else the next one."""
+    """``day`` itself when it is a working day in the zone's country, else the next one. Home's team overview
+    asks this for every report on every opening, and the answer for a day never changes: it is kept."""
     calendar = cadence.holiday_calendar(cadence.country_for(tz, default_country))
     if calendar.is_working_day(day):
         return day

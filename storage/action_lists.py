@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from storage.models import Action, Meeting, Pairing, Person
+from storage.prepared import Prepared
 
 ACTION: sa.Table = Action.__table__  # type: ignore[attr-defined]
 MEETING: sa.Table = Meeting.__table__  # type: ignore[attr-defined]
@@ -66,11 +67,11 @@ class ActionRow(NamedTuple):
     held_tz: str | None
 
 
-def _scope(employee: bool, owner: bool, reports: bool) -> Any:
-    """UNION ALL of disjoint selects rather than one OR: each is a range of its own index (employee or owner,
-    status, due), where an OR would make the database read every open action. The reports are a list of ids
-    (one expanding parameter): with a subquery or a join instead, SQLite walks every open action of the
-    organisation in due order to fill one team's page."""
+def _parts(employee: bool, owner: bool, reports: bool) -> list[Any]:
+    """Disjoint selects rather than one OR: each is a range of its own index (employee or owner, status, due),
+    where an OR would make the database read every open action. The reports are a list of ids (one expanding
+    parameter): with a subquery or a join instead, SQLite walks every open action of the organisation in due
+    order to fill one team's page."""
     a = ACTION
     cols: list[Any] = [a.c.id.label("id"), a.c.due.label("due"), a.c.employee_id]
     is_open = a.c.status == "open"
@@ -90,21 +91,32 @@ def _scope(employee: bool, owner: bool, reports: bool) -> Any:
         parts.append(owned)
     if not parts:
         parts.append(sa.select(*cols).where(sa.false()))
+    return parts
+
+
+def _scope(employee: bool, owner: bool, reports: bool) -> Any:
+    """The parts as one UNION ALL."""
+    parts = _parts(employee, owner, reports)
     combined: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
     return combined.subquery("scope")
 
 
 @cache
-def stats_statement(shape: tuple[bool, bool, bool]) -> Any:
+def stats_statement(shape: tuple[bool, bool, bool]) -> Prepared:
     """How many open actions a scope holds, and how many of them are overdue (parameters: the scope's and
-    ``today``)."""
-    scope = _scope(*shape)
-    overdue = sa.func.sum(sa.case((scope.c.due < sa.bindparam("today", type_=sa.Date), 1), else_=0))
-    return sa.select(sa.func.count(), overdue).select_from(scope)
+    ``today``). Each part is counted on its own index and the counts added: counting the rows of their union
+    costs SQLite half as much again."""
+    today = sa.bindparam("today", type_=sa.Date)
+    overdue: Any = sa.func.sum(sa.case((ACTION.c.due < today, 1), else_=0)).label("o")
+    count: Any = sa.func.count().label("n")
+    counted: list[Any] = [part.with_only_columns(count, overdue) for part in _parts(*shape)]
+    combined: Any = counted[0] if len(counted) == 1 else sa.union_all(*counted)
+    each: Any = combined.subquery("counts")
+    return Prepared(sa.select(sa.func.sum(each.c.n), sa.func.sum(each.c.o)))
 
 
 @cache
-def rows_statement(shape: tuple[bool, bool, bool]) -> Any:
+def rows_statement(shape: tuple[bool, bool, bool]) -> Prepared:
     """One page of a scope in due order, each row an ``ActionRow`` (parameters: the scope's, ``offset`` and
     ``limit``). Overdue actions come first because they are due earliest."""
     scope = _scope(*shape)
@@ -126,7 +138,7 @@ def rows_statement(shape: tuple[bool, bool, bool]) -> Any:
         .limit(1)
         .scalar_subquery()
     )
-    return (
+    return Prepared(
         sa.select(
             a.c.id,
             a.c.what,

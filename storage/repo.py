@@ -7,15 +7,16 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class, set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
-from storage.action_lists import PAIRING, PERSON, ActionRow, OpenScope, rows_statement, stats_statement
+from storage.action_lists import ACTION, MEETING, PAIRING, PERSON, ActionRow, OpenScope, rows_statement, stats_statement
 from storage.models import (
     Action,
     ActionEvent,
@@ -29,6 +30,7 @@ from storage.models import (
     ProcessedEvent,
     Workspace,
 )
+from storage.prepared import Prepared
 from storage.team_lists import TeamMember, team_statement
 
 
@@ -40,17 +42,33 @@ def _utc(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-_PERSON_BY_SLACK = select(Person).where(
-    col(Person.team_id) == sa.bindparam("team"), col(Person.slack_user_id) == sa.bindparam("user")
+_PERSON_BY_SLACK = Prepared(
+    sa.select(*PERSON.c).where(PERSON.c.team_id == sa.bindparam("team"), PERSON.c.slack_user_id == sa.bindparam("user"))
+)
+_ACTIVE_PAIRING_OF = Prepared(
+    sa.select(*PAIRING.c).where(PAIRING.c.employee_id == sa.bindparam("employee"), PAIRING.c.ended_at.is_(None))
+)
+# A person's soonest invited meetings in either part of a pair that lasts, with the pair's two people.
+_UPCOMING = Prepared(
+    sa.select(*MEETING.c, PAIRING.c.employee_id, PAIRING.c.manager_id)
+    .join_from(MEETING, PAIRING, PAIRING.c.id == MEETING.c.pairing_id)
+    .where(
+        sa.or_(PAIRING.c.employee_id == sa.bindparam("person"), PAIRING.c.manager_id == sa.bindparam("person")),
+        PAIRING.c.ended_at.is_(None),
+        MEETING.c.status == "invited",
+        MEETING.c.scheduled_at > sa.bindparam("moment"),
+    )
+    .order_by(MEETING.c.scheduled_at, MEETING.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
 )
 # An employee's nearest manager now: the manager of their active pair (the first, should there be two).
-_MANAGER_NOW = (
+_MANAGER_NOW = Prepared(
     sa.select(PAIRING.c.manager_id)
     .where(PAIRING.c.employee_id == sa.bindparam("employee"), PAIRING.c.ended_at.is_(None))
     .order_by(PAIRING.c.id)
     .limit(1)
 )
-_MANAGER_NOW_IN_TEAM = (
+_MANAGER_NOW_IN_TEAM = Prepared(
     sa.select(PAIRING.c.manager_id)
     .join(PERSON, PERSON.c.id == PAIRING.c.employee_id)
     .where(
@@ -62,16 +80,48 @@ _MANAGER_NOW_IN_TEAM = (
     .limit(1)
 )
 _INSERT_ACTION_EVENT = sa.insert(ActionEvent.__table__)  # type: ignore[attr-defined]
-_REPORT_IDS = (
+# Built once: a click on Done runs it, and building an UPDATE with its RETURNING costs more than running it.
+_CLOSE_ACTION = (
+    sa.update(ACTION)
+    .where(ACTION.c.id == sa.bindparam("action"), ACTION.c.status == "open")
+    .values(status="done", closed_by=sa.bindparam("by"), closed_at=sa.bindparam("at"))
+    .returning(*ACTION.c)
+)
+_ACTION = Prepared(sa.select(*ACTION.c).where(ACTION.c.id == sa.bindparam("action")))
+_REPORT_IDS = Prepared(
     sa.select(PAIRING.c.employee_id)
     .where(PAIRING.c.manager_id == sa.bindparam("manager"), PAIRING.c.ended_at.is_(None))
     .order_by(PAIRING.c.id)
 )
 
+M = TypeVar("M", bound=SQLModel)
+
 
 class Repo:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _adopted(self, model: type[M], row: tuple[Any, ...]) -> M:
+        """A row of ``model``'s whole table, read by a ``Prepared`` select, as the unit of work's own object: the
+        one it holds already, else one built as the ORM builds what it loads (no ``__init__``, the values put
+        in place, no changes recorded) and held from now on, so changes to it are saved with the rest. Loading
+        through the ORM costs several times more than building it."""
+        table: sa.Table = model.__table__  # type: ignore[attr-defined]
+        values = dict(zip(table.c.keys(), row, strict=True))
+        held = self.session.identity_map.get(identity_key(model, values["id"]))
+        if held is not None:
+            return held
+        adopted: M = manager_of_class(model).new_instance()
+        adopted.__dict__.update(values)
+        make_transient_to_detached(adopted)
+        self.session.add(adopted)
+        return adopted
+
+    def _reading(self) -> sa.Connection:
+        """The unit of work's connection for a ``Prepared`` select, with its pending changes written first (as
+        SQLAlchemy does before its own queries), so the select sees what this unit of work has done."""
+        self.session.flush()
+        return self.session.connection()
 
     # --- generic -------------------------------------------------------------------------------
     @contextmanager
@@ -117,7 +167,8 @@ class Repo:
 
     def person_by_slack(self, team_id: str, slack_user_id: str) -> Person | None:
         """Every request starts here (who is asking), so the statement is built once, not per request."""
-        return self.session.exec(_PERSON_BY_SLACK, params={"team": team_id, "user": slack_user_id}).first()
+        found = _PERSON_BY_SLACK.rows(self._reading(), {"team": team_id, "user": slack_user_id})
+        return self._adopted(Person, found[0]) if found else None
 
     def ensure_person(self, team_id: str, slack_user_id: str, values: dict[str, Any]) -> Person:
         """A person's first clicks can arrive in parallel: whichever insert wins, both get the same row."""
@@ -139,9 +190,8 @@ class Repo:
         return self.session.get(Pairing, pairing_id)
 
     def active_pairing_of(self, employee_id: int) -> Pairing | None:
-        return self.session.exec(
-            select(Pairing).where(Pairing.employee_id == employee_id, col(Pairing.ended_at).is_(None))
-        ).first()
+        found = _ACTIVE_PAIRING_OF.rows(self._reading(), {"employee": employee_id})
+        return self._adopted(Pairing, found[0]) if found else None
 
     def reports_of(self, manager_id: int) -> list[Pairing]:
         return list(
@@ -154,16 +204,16 @@ class Repo:
 
     def report_ids(self, manager_id: int) -> list[int]:
         """The employees a manager has now, without loading their pairings (the `/mal` hot path)."""
-        return list(self.session.execute(_REPORT_IDS, {"manager": manager_id}).scalars())
+        return [int(r[0]) for r in _REPORT_IDS.rows(self._reading(), {"manager": manager_id})]
 
     def manager_now(self, employee_id: int, team_id: str | None = None) -> int | None:
         """The employee's nearest manager now (with ``team_id``: only if the employee is of that team), without
         loading the pairing or the employee: every click on someone else's action asks this."""
         if team_id is None:
-            found = self.session.execute(_MANAGER_NOW, {"employee": employee_id}).scalar()
+            found = _MANAGER_NOW.rows(self._reading(), {"employee": employee_id})
         else:
-            found = self.session.execute(_MANAGER_NOW_IN_TEAM, {"employee": employee_id, "team": team_id}).scalar()
-        return None if found is None else int(found)
+            found = _MANAGER_NOW_IN_TEAM.rows(self._reading(), {"employee": employee_id, "team": team_id})
+        return int(found[0][0]) if found and found[0][0] is not None else None
 
     def pairings(self, ids: Sequence[int] | set[int]) -> dict[int, Pairing]:
         if not ids:
@@ -264,7 +314,7 @@ class Repo:
     def team_members(self, manager_id: int, today: date, limit: int) -> list[TeamMember]:
         """A manager's first ``limit`` reports now, in the order they were paired, each with the figures the
         team overview shows (``storage.team_lists``), in one statement."""
-        rows = self.session.execute(team_statement(), {"manager": manager_id, "today": today, "limit": limit})
+        rows = team_statement().rows(self._reading(), {"manager": manager_id, "today": today, "limit": limit})
         return [
             TeamMember._make([*r[:10], _utc(r[10]), _utc(r[11]), int(r[12] or 0), int(r[13] or 0), int(r[14] or 0)])
             for r in rows
@@ -273,24 +323,13 @@ class Repo:
     def upcoming_meetings(self, person_id: int, moment: datetime, limit: int) -> list[tuple[Meeting, int, str]]:
         """The person's soonest invited meetings after ``moment``, in either part of a pair that lasts: each
         with the other person's id and the person's own part in it ('employee' or 'manager')."""
-        pair = PAIRING
-        mine = sa.or_(pair.c.employee_id == person_id, pair.c.manager_id == person_id)
-        rows = self.session.execute(
-            select(Meeting, pair.c.employee_id, pair.c.manager_id)
-            .join_from(Meeting, pair, pair.c.id == col(Meeting.pairing_id))
-            .where(
-                mine,
-                pair.c.ended_at.is_(None),
-                col(Meeting.status) == "invited",
-                col(Meeting.scheduled_at) > moment,
-            )
-            .order_by(col(Meeting.scheduled_at), col(Meeting.id))
-            .limit(limit)
-        ).all()
-        return [
-            (m, manager, "employee") if employee == person_id else (m, employee, "manager")
-            for m, employee, manager in rows
-        ]
+        found = _UPCOMING.rows(self._reading(), {"person": person_id, "moment": moment, "limit": limit})
+        width = len(MEETING.c)
+        upcoming: list[tuple[Meeting, int, str]] = []
+        for row in found:
+            meeting, employee, manager = self._adopted(Meeting, row[:width]), row[width], row[width + 1]
+            upcoming.append((meeting, manager, "employee") if employee == person_id else (meeting, employee, "manager"))
+        return upcoming
 
     def missed_counts(self, pairing_ids: Sequence[int]) -> dict[int, int]:
         if not pairing_ids:
@@ -410,7 +449,12 @@ class Repo:
 
     # --- actions --------------------------------------------------------------------------------------
     def action(self, action_id: int) -> Action | None:
-        return self.session.get(Action, action_id)
+        """As ``Session.get``: the unit of work's own copy if it holds one, else read (every click reads one)."""
+        held = self.session.identity_map.get(identity_key(Action, action_id))
+        if held is not None:
+            return held
+        found = _ACTION.rows(self._reading(), {"action": action_id})
+        return self._adopted(Action, found[0]) if found else None
 
     def open_actions_for_employees(self, employee_ids: Sequence[int]) -> list[Action]:
         if not employee_ids:
@@ -434,13 +478,13 @@ class Repo:
 
     def open_action_stats(self, scope: OpenScope, today: date) -> tuple[int, int]:
         """(open, overdue) over a scope, counted by the database rather than by loading the rows."""
-        row = self.session.execute(stats_statement(scope.shape), {**scope.params, "today": today}).one()
+        (row,) = stats_statement(scope.shape).rows(self._reading(), {**scope.params, "today": today})
         return int(row[0] or 0), int(row[1] or 0)
 
     def open_action_rows(self, scope: OpenScope, offset: int, limit: int) -> list[ActionRow]:
         """One page of a scope in due order, with what a list shows of each action read in the same select."""
         params = {**scope.params, "offset": offset, "limit": limit}
-        return [ActionRow(*r) for r in self.session.execute(rows_statement(scope.shape), params)]
+        return [ActionRow(*r) for r in rows_statement(scope.shape).rows(self._reading(), params)]
 
     def action_counts(self, employee_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
         """(open, overdue) per employee in one query, for overviews that must not load content."""
@@ -517,13 +561,7 @@ class Repo:
     def close_action(self, action_id: int, by_id: int, now: datetime) -> bool:
         """Mark an action done if it is still open, in one conditional UPDATE: of any number of clicks at
         once exactly one gets True, so one "done" event is recorded and ``closed_by`` names its author."""
-        table: Any = Action.__table__  # type: ignore[attr-defined]
-        closed = self.session.execute(
-            sa.update(table)
-            .where(table.c.id == action_id, table.c.status == "open")
-            .values(status="done", closed_by=by_id, closed_at=now)
-            .returning(*table.c)
-        ).first()
+        closed = self.session.connection().execute(_CLOSE_ACTION, {"action": action_id, "by": by_id, "at": now}).first()
         return self._reloaded(action_id, closed)
 
     def move_action_due(self, action_id: int, old_due: date, new_due: date) -> bool:
@@ -552,7 +590,7 @@ class Repo:
     def record_action_event(self, event: ActionEvent) -> None:
         """Written as a plain insert: nothing reads an event back in the unit of work that records it."""
         columns = ("action_id", "kind", "by_id", "at", "old_due", "new_due")
-        self.session.execute(_INSERT_ACTION_EVENT, {c: getattr(event, c) for c in columns})
+        self.session.connection().execute(_INSERT_ACTION_EVENT, {c: getattr(event, c) for c in columns})
 
     def action_events(self, action_id: int) -> list[ActionEvent]:
         return list(

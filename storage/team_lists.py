@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from storage.action_lists import ACTION, MEETING, PAIRING, PERSON
+from storage.prepared import Prepared
 
 
 class TeamMember(NamedTuple):
@@ -34,7 +35,7 @@ class TeamMember(NamedTuple):
 
 
 @cache
-def team_statement() -> Any:
+def team_statement() -> Prepared:
     """The first ``limit`` reports of ``manager`` now, each a ``TeamMember`` (parameters: ``manager``,
     ``today``, ``limit``)."""
     p, e, m, a = PAIRING, PERSON, MEETING, ACTION
@@ -47,7 +48,7 @@ def team_statement() -> Any:
             sa.select(sa.func.count()).where(a.c.employee_id == p.c.employee_id, a.c.status == "open", *more)
         ).scalar_subquery()
 
-    return (
+    return Prepared(
         sa.select(
             p.c.id,
             p.c.cadence,
