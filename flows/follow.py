@@ -86,11 +86,15 @@ def changes(repo: Repo, manager: Person, week_start: datetime, week_end: datetim
 def plan_summaries(repo: Repo, now: datetime, tz: str, hours: cadence.WorkingHours) -> list[Planned]:
     """One summary per manager and week, on Monday at the start of working hours, when there is anything.
 
-    Looked for on Mondays and Tuesdays only (a tick missed on Monday still finds it), so the rest of the week
-    the tick spends nothing on it."""
+    Looked for once a week, by the first tick on a Monday or Tuesday (a tick missed on Monday still finds it),
+    so the other ticks spend nothing on it."""
     if now.astimezone(ZoneInfo(tz)).weekday() > 1:
         return []
     start, end, week = _week(now, tz)
+    # The week looked back on is over, so one look finds every summary it needs: the first tick of the week
+    # plans them all, and the ticks after it (one a minute) do not read the week's events again.
+    if not repo.first_time(f"summaries:{week}", now):
+        return []
     planned = []
     for manager_id in repo.managers_with_report_events(start, end):
         key = f"summary:{manager_id}:{week}"
