@@ -1,5 +1,6 @@
 """Pairs of manager and report: creating, moving and rescheduling them."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -106,23 +107,38 @@ def handover_messages(repo: Repo, moved: list[Handover], now: datetime, hours: c
     for h in moved:
         p = h.pairing
         assert p.id is not None
-        previous_manager_id = h.previous.manager_id
-        # Moved again before the news of the last move went out (a corrected file the same evening): that news
-        # goes stale unsent, so this one names the manager the three last heard of, and a move back to that
-        # manager is no news at all.
-        unsent = repo.outbox_payloads(f"handover:{h.previous.id}:", "pending")
-        if unsent:
-            previous_manager_id = int(unsent[0]["previous_manager_id"])
-        if previous_manager_id == p.manager_id:
+        previous_manager_id = _last_heard_manager(repo, h.previous)
+        if previous_manager_id == p.manager_id:  # moved back before anyone heard: no news at all
             continue
-        people = repo.people([p.employee_id, p.manager_id, previous_manager_id])
-        for role, person_id in zip(HANDOVER_ROLES, (p.employee_id, p.manager_id, previous_manager_id), strict=True):
-            person = people.get(person_id)
-            if person is None or not person.active:
-                continue
-            payload = {"pairing_id": p.id, "previous_manager_id": previous_manager_id, "role": role}
-            planned.append(plan_for(person, f"handover:{p.id}:{person_id}", "manager_changed", payload, now, hours))
+        roles = dict(zip(HANDOVER_ROLES, (p.employee_id, p.manager_id, previous_manager_id), strict=True))
+        payload = {"pairing_id": p.id, "previous_manager_id": previous_manager_id}
+        planned += _tell(repo, roles, f"handover:{p.id}", "manager_changed", payload, now, hours)
     return planned
+
+
+def _last_heard_manager(repo: Repo, pairing: Pairing) -> int:
+    """The manager the people of ``pairing`` last heard of: its own, unless the news of the move that made it is
+    still unsent (a corrected file the same evening), which goes stale and leaves the manager before it."""
+    unsent = repo.outbox_payloads(f"handover:{pairing.id}:", "pending")
+    return int(unsent[0]["previous_manager_id"]) if unsent else pairing.manager_id
+
+
+def _tell(
+    repo: Repo,
+    roles: dict[str, int],
+    key: str,
+    kind: str,
+    payload: Mapping[str, int | None],
+    now: datetime,
+    hours: cadence.WorkingHours,
+) -> list[Planned]:
+    """One message per role to each active person, keyed per person so a repeated plan adds nothing."""
+    people = repo.people(list(roles.values()))
+    return [
+        plan_for(person, f"{key}:{person_id}", kind, {**payload, "role": role}, now, hours)
+        for role, person_id in roles.items()
+        if (person := people.get(person_id)) is not None and person.active
+    ]
 
 
 def ended_messages(repo: Repo, ended: list[Pairing], now: datetime, hours: cadence.WorkingHours) -> list[Planned]:
@@ -132,15 +148,8 @@ def ended_messages(repo: Repo, ended: list[Pairing], now: datetime, hours: caden
     planned: list[Planned] = []
     for p in ended:
         assert p.id is not None
-        manager_id = p.manager_id
-        unsent = repo.outbox_payloads(f"handover:{p.id}:", "pending")
-        if unsent:
-            manager_id = int(unsent[0]["previous_manager_id"])
-        people = repo.people([p.employee_id, manager_id])
-        for role, person_id in (("employee", p.employee_id), ("previous_manager", manager_id)):
-            person = people.get(person_id)
-            if person is None or not person.active:
-                continue
-            payload = {"ended_pairing_id": p.id, "manager_id": manager_id, "role": role}
-            planned.append(plan_for(person, f"pair-ended:{p.id}:{person_id}", "pair_ended", payload, now, hours))
+        manager_id = _last_heard_manager(repo, p)
+        roles = {"employee": p.employee_id, "previous_manager": manager_id}
+        payload = {"ended_pairing_id": p.id, "manager_id": manager_id}
+        planned += _tell(repo, roles, f"pair-ended:{p.id}", "pair_ended", payload, now, hours)
     return planned

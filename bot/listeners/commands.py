@@ -20,7 +20,7 @@ from bot.views import actions as action_views
 from bot.views import checkin as checkin_views
 from bot.views import home as home_views
 from bot.views import meeting as meeting_views
-from bot.views.blocks import escape, section
+from bot.views.blocks import fallback_text, section
 from bot.views.notices import notice
 from flows import actions, commands, dates, notes, pair_template, privacy, senior
 from flows.access import is_nearest_manager
@@ -55,7 +55,7 @@ def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
         with known_caller(context, team_id, user_id) as known:
             blocks = answer(known, cmd, client) if known is not None else None
         if known is not None and blocks is not None:
-            ack(response_type="ephemeral", blocks=blocks, text=_fallback(blocks))
+            ack(response_type="ephemeral", blocks=blocks, text=fallback_text(blocks))
             save_later(svc, known.later)  # the audit rows, once Slack has its answer
             return
 
@@ -63,7 +63,7 @@ def handle_mal(ack: Ack, command: dict[str, Any], context: BoltContext, client: 
         with caller(context, client, team_id, user_id) as c:
             return answer(c, cmd, client)
 
-    answer_in_time(svc, ack, respond, work, team_id=team_id, user_id=user_id, fallback=_fallback)
+    answer_in_time(svc, ack, respond, work, team_id=team_id, user_id=user_id, fallback=fallback_text)
 
 
 def _export(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -100,17 +100,6 @@ def _note(ack: Ack, cmd: commands.Command, command: dict[str, Any], context: Bol
         label = meeting_views.for_reader(own.ctx, c.person, c.t)
         view = checkin_views.notes_modal(own.ctx.meeting.id, own.text, c.t, own.form, own.reflections, label)
     client.views_open(trigger_id=command["trigger_id"], view=view)
-
-
-def _fallback(blocks: list[dict[str, Any]]) -> str:
-    """The message's ``text`` (mrkdwn) from its first block: plain text, such as a header with a name, is
-    escaped on the way, or a name like ``<!here>`` would become a mention there."""
-    for b in blocks:
-        text = b.get("text")
-        if isinstance(text, dict):
-            value = str(text.get("text", ""))
-            return (escape(value) if text.get("type") == "plain_text" else value)[:300]
-    return "mal"
 
 
 def _say(text: str) -> list[dict[str, Any]]:

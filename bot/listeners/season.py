@@ -11,7 +11,7 @@ from bot.afterwards import answer_in_time
 from bot.listeners.common import Caller, caller, services, team_of, user_of
 from bot.views import checkin as checkin_views
 from bot.views import season as views
-from bot.views.blocks import Block, section
+from bot.views.blocks import Block, fallback_text, section
 from bot.views.notices import notice
 from flows import checkin, commands, evaluations, season
 from flows.access import meeting_role
@@ -76,7 +76,7 @@ def handle(
         ack()
         client.views_open(trigger_id=command["trigger_id"], view=modal)
         return
-    ack(response_type="ephemeral", blocks=blocks, text=str(blocks[0]["text"]["text"])[:300])
+    ack(response_type="ephemeral", blocks=blocks, text=fallback_text(blocks))
 
 
 def _close(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
@@ -91,11 +91,7 @@ def _close(ack: Ack, command: dict[str, Any], context: BoltContext, client: WebC
                 return _say(notice(closed.reason, c.t))
             return views.closed(closed, c.t)
 
-    answer_in_time(services(context), ack, respond, work, team_id=team_id, user_id=user_id, fallback=_fallback)
-
-
-def _fallback(blocks: list[Block]) -> str:
-    return str(blocks[0]["text"]["text"])[:300] if blocks else ""
+    answer_in_time(services(context), ack, respond, work, team_id=team_id, user_id=user_id, fallback=fallback_text)
 
 
 def status_blocks(c: Caller) -> list[Block]:

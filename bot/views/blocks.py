@@ -149,3 +149,14 @@ def modal(
     if submit:
         view["submit"] = plain(submit, MODAL_TITLE_MAX)
     return view
+
+
+def fallback_text(blocks: list[Block]) -> str:
+    """The message's ``text`` (mrkdwn) from its first block: plain text, such as a header with a name, is
+    escaped on the way, or a name like ``<!here>`` would become a mention there."""
+    for b in blocks:
+        text = b.get("text")
+        if isinstance(text, dict):
+            value = str(text.get("text", ""))
+            return (escape(value) if text.get("type") == "plain_text" else value)[:300]
+    return "mal"
