@@ -1,6 +1,7 @@
 """Draining the outbox: claim due rows, check they still make sense, render, send, mark.
 
-Rate limits defer the row (and the rest of the batch) instead of sleeping; a recipient who is gone is
+Rate limits defer the row (and the rest of the workspace's batch) instead of sleeping, unless the workspace's
+budget frees a slot within a second (``bot.gateway.PACE_IN_PLACE``); a recipient who is gone is
 marked inactive and never retried; a revoked workspace stops everything addressed to it. While Slack
 cannot be reached (no answer, 5xx) a row waits with a growing pause and uses up no attempt, so an outage
 loses nothing. A row that fails in mal itself (a bug, bad data) is logged with its key, retried a few

@@ -1,4 +1,4 @@
-"""The scheduler's work: plan what is due, then drain the outbox. Run by APScheduler and by `mal-bot tick`."""
+"""The scheduler's work: plan what is due and drain the outbox, batch by batch (APScheduler, `mal-bot tick`)."""
 
 import logging
 from dataclasses import dataclass
@@ -37,31 +37,52 @@ def tick(svc: Services, gateway: SlackGateway, *, worker: str | None = None, max
 
 
 def _tick(svc: Services, gateway: SlackGateway, worker: str | None, max_batches: int) -> TickReport:
+    """Plans a batch, sends what is due, plans the next: with thousands of pairs due at once the first
+    messages go while the rest are still being planned, and the time Slack's budget makes the drain wait
+    goes to planning instead of idling. Once everything is planned, paced messages are waited for as before."""
     planned = PlanReport()
-    for _ in range(max_batches):  # small transactions: locks are held briefly and a crash loses little
-        try:
-            with svc.unit() as repo:
-                part = plan(repo, svc.clock.now(), svc.plan_settings)
-        except Exception as exc:  # items fail on their own (flows.guard); this is the store itself failing
-            log.warning("planning failed (%s); sending what is already planned", type(exc).__name__)
-            planned.failed["plan"] += 1
-            break
-        planned.add(part)
-        if part.nudges_examined < NUDGE_BATCH:
-            break
     total = DrainReport()
     started = svc.clock.now()
-    for _ in range(max_batches):
+    planning, plans, drains = True, 0, 0
+    hold_until: datetime | None = None  # the budget is spent until then: planning goes on meanwhile
+    while True:
+        if planning:
+            planning = _plan_batch(svc, planned)
+            plans += 1
+            planning = planning and plans < max_batches
+        if planning and hold_until is not None and svc.clock.now() < hold_until:
+            continue
+        if drains >= max_batches:
+            if planning:
+                continue
+            break
         batch = drain(svc, gateway, worker=worker)
+        drains += 1
         total.add(batch)
         if batch.rate_limited:
+            if planning:
+                hold_until = outbox.soonest_pending(svc.engine, reason="ratelimited")
+                continue
             if not _wait_for_pacing(svc, started):
                 break  # what was held back may go only later: a later tick sends it
-        elif batch.sent + batch.cancelled + batch.dead == 0:
+        elif batch.sent + batch.cancelled + batch.dead == 0 and not planning:
             break
     if total.paused_until is not None and total.paused_until <= svc.clock.now():
         total.paused_until = None  # waited out inside the tick
     return TickReport(planned, total, resume_at(svc, total))
+
+
+def _plan_batch(svc: Services, planned: PlanReport) -> bool:
+    """One small transaction of planning (locks held briefly, a crash loses little); True while more is due."""
+    try:
+        with svc.unit() as repo:
+            part = plan(repo, svc.clock.now(), svc.plan_settings)
+    except Exception as exc:  # items fail on their own (flows.guard); this is the store itself failing
+        log.warning("planning failed (%s); sending what is already planned", type(exc).__name__)
+        planned.failed["plan"] += 1
+        return False
+    planned.add(part)
+    return part.nudges_examined >= NUDGE_BATCH
 
 
 def _wait_for_pacing(svc: Services, started: datetime) -> bool:

@@ -54,9 +54,8 @@ class Verdict:
 class RateLimiter:
     """Per workspace, per method budgets; thread-safe, shared by every sender in the process.
 
-    A chat.postMessage is counted against its channel first and the workspace second; when the channel
-    admits it and the workspace does not, the channel's slot is spent unused. That errs on the slow
-    side, which is the side that never earns a 429.
+    A chat.postMessage must be admitted by its channel and by the workspace; the channel is asked first
+    without counting, so a message the workspace holds back does not spend the channel's second.
     """
 
     def __init__(
@@ -101,16 +100,30 @@ class RateLimiter:
         with self._lock:
             self._forget_old(now_ms)
             if method == POST_MESSAGE:
-                wait = self._take((team_id, method, channel), self.channel_rate, now_ms)
+                channel_key = (team_id, method, channel)
+                wait = self._channel_wait(channel_key, now_ms)
                 if wait:
                     return Verdict(wait, "channel")
                 wait = self._take((team_id, method), self.workspace_post_rate, now_ms)
-                return Verdict(wait, "workspace") if wait else Verdict()
+                if wait:
+                    return Verdict(wait, "workspace")
+                self._take(channel_key, self.channel_rate, now_ms)
+                return Verdict()
             tier = METHOD_TIER.get(method)
             if tier is None:
                 return Verdict()
             wait = self._take((team_id, method), self.tier_rates[tier], now_ms)
             return Verdict(wait, "workspace") if wait else Verdict()
+
+    def _channel_wait(self, key: tuple[str, ...], now_ms: int) -> float:
+        """Seconds until the channel admits a message, without counting one: the slot is taken only once the
+        workspace has admitted the message too, so a wait for the workspace never costs the channel a second."""
+        bucket = self._buckets.get(key)
+        last = bucket.peek(0) if bucket is not None else None
+        if not isinstance(last, RateItem):
+            return 0.0
+        free_at = last.timestamp + self.channel_rate.interval + 1  # the window counts its start inclusively
+        return max(0.0, (free_at - now_ms) / 1000.0)
 
     def _forget_old(self, now_ms: int) -> None:
         """Drop stamps that left every window (one bucket per channel would otherwise grow for ever)."""

@@ -8,12 +8,13 @@ apart" is measured in the story's time, never slept on.
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from bot.emulator.server import SlackEmulator
-from bot.gateway import SlackGateway, build_gateway, bulk_client
+from bot.gateway import SendResult, SlackGateway, build_gateway, bulk_client
 from bot.ratelimit import RateLimiter
 from flows.clock import ManualClock
 from storage.models import Outbox
@@ -127,3 +128,55 @@ def test_a_busy_channel_holds_up_only_that_channel(clock: ManualClock) -> None:
     assert limiter.acquire("T1", "chat.postMessage", "UB").allowed
     clock.advance(timedelta(seconds=1))
     assert limiter.acquire("T1", "chat.postMessage", "UA").allowed
+
+
+def test_a_workspace_slot_that_frees_within_a_second_is_waited_for_not_deferred(
+    clock: ManualClock, emulator: SlackEmulator
+) -> None:
+    """Past the first minute of a big send-out, slots come back one at a time: each is waited for in place
+    (in the clock's time), so the drain neither defers the message nor claims the batch again for it."""
+    for user in ("UA", "UB", "UC", "UD"):
+        emulator.add_user(user, user.lower())
+    limiter = RateLimiter(clock, post_workspace_per_minute=2)
+    gateway = SlackGateway(bulk_client(BOT_TOKEN, emulator.api_url), limiter=limiter, sleep=clock.sleep)
+    assert gateway.post("UA", "one", [], team_id="T1").outcome == "sent"
+    clock.advance(timedelta(seconds=59.9))
+    assert gateway.post("UB", "two", [], team_id="T1").outcome == "sent"
+    before = clock.now()
+    third = gateway.post("UC", "three", [], team_id="T1")  # the first stamp leaves the window 0.6 s from now
+    assert third.outcome == "sent"
+    assert timedelta(seconds=0.5) <= clock.now() - before <= timedelta(seconds=0.7)
+    fourth = gateway.post("UD", "four", [], team_id="T1")  # the next slot frees in about a minute: not waited for
+    assert fourth.outcome == "retry" and fourth.error == "ratelimited" and fourth.retry_after > 50
+    assert clock.now() - before <= timedelta(seconds=0.7)
+
+
+class CountingGateway(SlackGateway):
+    """The production sender, noting how many messages were planned when each one left."""
+
+    def __init__(self, gateway: SlackGateway, bot: Harness) -> None:
+        super().__init__(gateway.client, gateway.tokens, gateway.limiter, gateway.sleep)
+        self.bot, self.planned_at_send = bot, list[int]()
+
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], team_id: str = "") -> SendResult:
+        self.planned_at_send.append(len(rows(self.bot)))
+        return super().post(channel, text, blocks, team_id)
+
+
+def test_the_first_nudges_go_out_while_the_rest_are_still_being_planned(bot: Harness) -> None:
+    """A Monday with 250 nudges due: the first leave after the first batch is planned, not after all 250, and
+    the time Slack's workspace budget holds the drain back goes to planning the rest."""
+    managers = managers_with_reports(bot, 250, 1)
+    bot.emulator.set_rate_limit("chat.postMessage", 30, per_seconds=60)
+    assert bot.svc is not None
+    limiter = RateLimiter(bot.clock, post_workspace_per_minute=30)
+    gateway = CountingGateway(
+        SlackGateway(bulk_client(BOT_TOKEN, bot.emulator.api_url), limiter=limiter, sleep=bot.clock.sleep), bot
+    )
+    bot.gateway = gateway
+    first = bot.tick()
+    assert first.plan.planned == 250 and first.drain.sent == 30
+    assert gateway.planned_at_send[0] <= 100
+    run_until_sent(bot, step=timedelta(seconds=10))
+    assert bot.emulator.rate_limited_count() == 0
+    assert sorted(len(bot.emulator.messages(m)) for m in managers) == [1] * 250
