@@ -12,9 +12,6 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from flows.i18n import Translator
 from flows.templates import Question, Template, option_label
 
@@ -67,7 +64,14 @@ def _column_value(line: PlanLine, key: str, t: Translator) -> str:
 
 
 def render(doc: PlanDocument, t: Translator) -> bytes:
-    """The PDF's bytes. Deterministic for the same document (its dates are the document's, not the clock's)."""
+    """The PDF's bytes. Deterministic for the same document (its dates are the document's, not the clock's).
+
+    fpdf2 (with fontTools and Pillow) is imported here, by the few who file a plan: loaded at start it would
+    hold some 20 MiB in every process for a document written a few times a year per person.
+    """
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     pdf.set_creation_date(doc.made_at)
     pdf.set_lang(t.language)

@@ -8,16 +8,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+if TYPE_CHECKING:
+    from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_POOL = 40
@@ -104,10 +105,14 @@ def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
+    from alembic import command  # with its autogenerate and templating: only where a schema is changed
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(engine), revision)
 
 
@@ -115,7 +120,7 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 SLACK_STORE_TABLES = frozenset({"slack_installations", "slack_bots", "slack_oauth_states"})
 
 
-def include_name(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
+def include_name(name: str | None, type_: "NameFilterType", parent_names: "NameFilterParentNames") -> bool:
     """Autogenerate (and the test comparing models with migrations) must neither drop nor alter the OAuth
     stores' tables and indexes."""
     if type_ == "table":

@@ -213,3 +213,14 @@ def test_the_index_migration_goes_up_and_down_and_matches_the_models(database_ur
         assert "ix_pairing_ended_nudge" in {str(i["name"]) for i in sa.inspect(engine).get_indexes("pairing")}
     finally:
         engine.dispose()
+
+
+def test_a_running_bot_loads_the_pdf_stack_only_when_a_plan_is_filed() -> None:
+    """fpdf2 with fontTools and Pillow holds some 20 MiB; every process would carry it for a document written
+    a few times a year per person."""
+    probe = (
+        "import sys, bot.cli, bot.app, bot.server, bot.jobs, bot.delivery, bot.render, bot.archive; "
+        "print(sorted(m for m in ('fpdf', 'fontTools', 'PIL') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
