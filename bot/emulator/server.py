@@ -431,7 +431,7 @@ class SlackEmulator:
         class Handler(_Handler):
             owner = emulator
 
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server = _Server(("127.0.0.1", port), Handler)
         server.daemon_threads = True
         self._server = server
         self._port = int(server.server_address[1])
@@ -2049,6 +2049,14 @@ class SlackEmulator:
                     "bot_id": self.bot_id,
                 }
             )
+
+
+class _Server(ThreadingHTTPServer):
+    """Slack does not turn connections away: with the standard library's backlog of 5, a burst of clients
+    connecting at once (32 response_url calls, say) would have some SYNs dropped and retried a second later,
+    a delay that belongs to the emulator, not to the bot it serves."""
+
+    request_queue_size = 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
