@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import negotiate_locale
+from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -64,15 +64,22 @@ class Translator:
 FORMATTED_DATES = 4096
 
 
+@cache
+def _locale(name: str) -> Locale:
+    """One parsed locale per language: a Locale made anew loads and wraps its CLDR data again on first use."""
+    return Locale.parse(name)
+
+
 @lru_cache(maxsize=FORMATTED_DATES)
 def _day(d: date, pattern: str, locale: str) -> str:
-    return str(format_date(d, pattern, locale=locale))
+    return str(format_date(d, pattern, locale=_locale(locale)))
 
 
 @lru_cache(maxsize=FORMATTED_DATES)
 def _moment(moment: datetime, tz: str, pattern: str, locale: str) -> tuple[str, str]:
     local = moment.astimezone(ZoneInfo(tz))
-    return str(format_datetime(local, pattern, locale=locale)), str(format_datetime(local, "HH:mm", locale=locale))
+    loc = _locale(locale)
+    return str(format_datetime(local, pattern, locale=loc)), str(format_datetime(local, "HH:mm", locale=loc))
 
 
 @cache
