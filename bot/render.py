@@ -233,7 +233,9 @@ def _render_handover(
     assert employee.id is not None
     open_actions = repo.action_counts([employee.id], svc.today(person)).get(employee.id, (0, 0))[0]
     if role == "employee" and person.id == employee.id:
-        blocks = handover_views.for_employee(manager.slack_user_id, previous.slack_user_id, open_actions, t)
+        blocks = handover_views.for_employee(
+            manager.slack_user_id, previous.slack_user_id, open_actions, t, after_none=bool(payload.get("after_none"))
+        )
         return Rendered(t._("{name} is now your manager in mal", name=name_of(manager)), blocks)
     if role == "new_manager" and person.id == manager.id:
         blocks = handover_views.for_new_manager(employee.slack_user_id, open_actions, t)

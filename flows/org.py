@@ -697,6 +697,7 @@ def apply_import(
 
     report = ImportReport(rows=len(rows))
     people = _upsert_people(repo, team_id, rows, resolved_profiles, current.people, now, report)
+    between_managers = repo.last_ended_pairings(team_id)
     batch = _BatchRepo(repo, current.pairings)
     for row in rows:
         employee = people[_slack_id(resolved_profiles, row.employee)]
@@ -721,6 +722,8 @@ def apply_import(
         report.count(outcome)
         if outcome == "moved" and before is not None:
             report.handovers.append(pairings.Handover(pairing, before))
+        elif outcome == "created" and employee.id in between_managers:  # a manager again after none
+            report.handovers.append(pairings.Handover(pairing, between_managers[employee.id]))
     repo.session.flush()
     return report
 

@@ -108,10 +108,15 @@ def handover_messages(repo: Repo, moved: list[Handover], now: datetime, hours: c
         p = h.pairing
         assert p.id is not None
         previous_manager_id = _last_heard_manager(repo, h.previous)
-        if previous_manager_id == p.manager_id:  # moved back before anyone heard: no news at all
+        # A report who was told they had no manager any more, and their former manager with them, now gets one:
+        # the report and the new manager hear of it; the former manager has heard all that concerns them.
+        told_ended = bool(repo.outbox_payloads(f"pair-ended:{h.previous.id}:", "sent"))
+        if previous_manager_id == p.manager_id and not told_ended:  # back before anyone heard: no news at all
             continue
         roles = dict(zip(HANDOVER_ROLES, (p.employee_id, p.manager_id, previous_manager_id), strict=True))
-        payload = {"pairing_id": p.id, "previous_manager_id": previous_manager_id}
+        if told_ended:
+            del roles["previous_manager"]
+        payload = {"pairing_id": p.id, "previous_manager_id": previous_manager_id, "after_none": int(told_ended)}
         planned += _tell(repo, roles, f"handover:{p.id}", "manager_changed", payload, now, hours)
     return planned
 

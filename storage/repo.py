@@ -193,6 +193,21 @@ class Repo:
         found = _ACTIVE_PAIRING_OF.rows(self._reading(), {"employee": employee_id})
         return self._adopted(Pairing, found[0]) if found else None
 
+    def last_ended_pairings(self, team_id: str) -> dict[int, Pairing]:
+        """For each person of the team with no manager in mal now, the pair that ended last: a new pair for
+        them is news to them and their new manager. Few rows: only people between managers."""
+        active = select(Pairing.employee_id).where(Pairing.team_id == team_id, col(Pairing.ended_at).is_(None))
+        rows = self.session.exec(
+            select(Pairing)
+            .where(
+                Pairing.team_id == team_id,
+                col(Pairing.ended_at).is_not(None),
+                col(Pairing.employee_id).not_in(active),
+            )
+            .order_by(col(Pairing.ended_at), col(Pairing.id))
+        ).all()
+        return {p.employee_id: p for p in rows}
+
     def reports_of(self, manager_id: int) -> list[Pairing]:
         return list(
             self.session.exec(

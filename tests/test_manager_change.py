@@ -133,7 +133,7 @@ def test_a_report_left_without_a_manager_is_told_and_so_is_the_manager_who_no_lo
     """Ola's manager cell is emptied in the export (he is between units): Ola hears that Per no longer sees his
     actions and conversations and that his own actions are still his; Per hears that Ola is out of his sight.
     Kari, whose cell is emptied one evening and filled with Mona before the next morning, hears nothing of the
-    gap."""
+    gap: she, Mona and Per hear of the move to Mona, as if it had been made in one file."""
     people(bot)
     bot.clock.set(datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
     pair(bot, "UPER", "UOLA")
@@ -160,3 +160,59 @@ def test_a_report_left_without_a_manager_is_told_and_so_is_the_manager_who_no_lo
     import_file(bot, tmp_path, ["kari@example.org,mona@example.org"])
     bot.at(datetime(2027, 3, 4, 8, 5, tzinfo=UTC))
     assert news(bot, "UKARI", "ikke lenger noen nærmeste leder") == []
+    (kari_news,) = news(bot, "UKARI", "nærmeste leder for deg")
+    assert "<@UMONA> er nå nærmeste leder for deg i mal" in kari_news and "<@UPER> ser ikke lenger" in kari_news
+    assert len(news(bot, "UMONA", "<@UKARI> rapporterar nu till dig")) == 1
+    (per_news,) = news(bot, "UPER", "<@UKARI> rapporterer ikke lenger til deg")
+    assert "nærmeste leder er nå <@UMONA>" in per_news
+
+
+def test_a_report_between_managers_for_weeks_hears_of_the_next_one_and_the_former_hears_nothing_more(
+    bot: Harness, tmp_path: Path
+) -> None:
+    """Ola is without a manager in mal for three weeks and was told so. Then the export puts him under Mona:
+    Ola hears that Mona sees his open action from now on, Mona that Ola reports to her with it; Per, told three
+    weeks ago that Ola was out of his sight, hears nothing more. When Kari, told the same, comes back to Per
+    himself, both hear it, and nothing says Per no longer sees her actions."""
+    people(bot)
+    bot.clock.set(datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
+    pair(bot, "UPER", "UOLA")
+    pair(bot, "UPER", "UKARI")
+    with bot.repo() as repo:
+        per, ola = bot.person("UPER"), bot.person("UOLA")
+        added = actions.add(
+            repo,
+            per,
+            ola,
+            what="Ta sertifiseringen",
+            due=date(2027, 4, 30),
+            owner=ola,
+            now=bot.clock.now(),
+            today=date(2027, 2, 1),
+        )
+        assert isinstance(added, actions.Added)
+    bot.clock.set(MONDAY_EVENING)
+    import_file(bot, tmp_path, ["ola@example.org,", "kari@example.org,"])
+    bot.at(datetime(2027, 3, 2, 8, 5, tzinfo=UTC))
+    assert len(news(bot, "UOLA", "ikke lenger noen nærmeste leder")) == 1
+    per_before = len(dm(bot, "UPER"))
+
+    bot.clock.set(datetime(2027, 3, 22, 19, 0, tzinfo=UTC))
+    import_file(bot, tmp_path, ["ola@example.org,mona@example.org", "kari@example.org,per@example.org"])
+    bot.at(datetime(2027, 3, 23, 8, 5, tzinfo=UTC))
+    (ola_news,) = news(bot, "UOLA", "nærmeste leder for deg")
+    assert "<@UMONA> er nå nærmeste leder for deg i mal" in ola_news
+    assert "1 åpent tiltak følger med deg: <@UMONA> ser det fra nå av." in ola_news
+    assert "<@UPER>" not in ola_news
+    (mona_news,) = news(bot, "UMONA", "<@UOLA> rapporterar nu till dig")
+    assert "1 öppen aktivitet" in mona_news
+    (kari_news,) = news(bot, "UKARI", "nærmeste leder for deg")
+    assert "<@UPER> er nå nærmeste leder for deg i mal" in kari_news and "ser ikke lenger" not in kari_news
+    per_news = [text_of(m) for m in dm(bot, "UPER")[per_before:]]
+    assert len([n for n in per_news if "<@UKARI> rapporterer nå til deg" in n]) == 1
+    assert not any("UOLA" in n for n in per_news)  # Ola's news reached Per three weeks ago
+    assert "Ta sertifiseringen" in text_of({"blocks": bot.d.slash_command("UMONA", "").json["blocks"]})
+
+    import_file(bot, tmp_path, ["ola@example.org,mona@example.org", "kari@example.org,per@example.org"])
+    bot.at(datetime(2027, 3, 24, 8, 5, tzinfo=UTC))
+    assert len(news(bot, "UOLA", "nærmeste leder for deg")) == 1  # the same file again tells nobody twice

@@ -4,9 +4,25 @@ from bot.views.blocks import Block, context, section
 from flows.i18n import Translator
 
 
-def for_employee(new_manager: str, previous_manager: str, open_actions: int, t: Translator) -> list[Block]:
-    """The employee hears first who sees their open actions now; nothing of theirs changes hands unannounced."""
+def for_employee(
+    new_manager: str, previous_manager: str, open_actions: int, t: Translator, *, after_none: bool = False
+) -> list[Block]:
+    """The employee hears first who sees their open actions now; nothing of theirs changes hands unannounced.
+
+    ``after_none``: they were told earlier that they had no manager in mal, and that the previous one no longer
+    saw their content; now only the new manager is news (who may be the previous one, back again)."""
     lines = [t._("<@{new}> is now your nearest manager in mal.", new=new_manager)]
+    if after_none:
+        if open_actions:
+            lines.append(
+                t.ngettext(
+                    "Your {n} open action goes with you: <@{new}> sees it from now on.",
+                    "Your {n} open actions go with you: <@{new}> sees them from now on.",
+                    open_actions,
+                    new=new_manager,
+                )
+            )
+        return [section("\n".join(lines))]
     if open_actions:
         lines.append(
             t.ngettext(
