@@ -23,6 +23,8 @@ CHATTY = {
     "sqlalchemy.engine": logging.WARNING,
     "sqlalchemy.pool": logging.WARNING,
 }
+# The module loggers Slack's clients take when they are made (after logging is configured): made here first.
+CLIENT_LOGGERS = ("slack_sdk.web.base_client", "slack_sdk.webhook.client")
 TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[0-9A-Za-z-]+")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -67,5 +69,23 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric)
+    hold_chatty(numeric)
+
+
+def hold_chatty(numeric: int) -> None:
+    """Holds the chatty libraries at their floor, down to each module's own logger.
+
+    Slack's client and Bolt decide whether to build a debug line from the module logger's own level, not the
+    level it inherits: a logger left at NOTSET counts as DEBUG there, and every API call then formats its whole
+    request body (a Home view, a list of 500 actions) into a line that is thrown away. So each existing logger
+    under these names gets an explicit level, and the clients' own loggers are made now to get theirs.
+    """
+    for name in CLIENT_LOGGERS:
+        logging.getLogger(name)
     for name, floor in CHATTY.items():
-        logging.getLogger(name).setLevel(max(numeric, floor))
+        level = max(numeric, floor)
+        logging.getLogger(name).setLevel(level)
+        for child in list(logging.root.manager.loggerDict):
+            logger = logging.root.manager.loggerDict[child]
+            if child.startswith(name + ".") and isinstance(logger, logging.Logger):
+                logger.setLevel(level)

@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot import logs
-from bot.gateway import build_gateway
+from bot.emulator.server import SlackEmulator
+from bot.gateway import build_gateway, bulk_client
 from bot.ops_http import ops_app
 from bot.server import ThreadedServer
 from storage.models import Outbox
-from tests.harness import Harness, counted, counted_samples
+from tests.harness import BOT_TOKEN, Harness, counted, counted_samples
 from tests.story import after, dm, last_dm, pair, send_invitation, settle, text_of
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
@@ -205,3 +206,34 @@ def test_json_logs_are_one_line_per_event_and_never_carry_a_token_or_a_request_b
     assert records[0]["level"] == "WARNING" and "nudge:7" in records[0]["message"]
     assert "xoxb-123-secret" not in "\n".join(lines) and "Jeg sliter" not in "\n".join(lines)
     assert "ValueError" in records[1].get("exc_info", "")
+
+
+REPRS: list[int] = []
+
+
+class CountedRepr(dict[str, Any]):
+    """A view that notes each time somebody turns it into text (JSON encoding does not)."""
+
+    def __repr__(self) -> str:
+        REPRS.append(1)
+        return "{...}"
+
+
+def test_a_slack_call_builds_no_debug_line_that_would_be_thrown_away() -> None:
+    """Slack's client builds its debug line (the whole request body) when its module logger's own level is
+    unset, whatever level is configured; with logging at INFO, publishing a Home view formats nothing."""
+    REPRS.clear()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    emulator = SlackEmulator()
+    emulator.start()
+    try:
+        logs.configure("text", "INFO")
+        emulator.add_user("UKARI", "kari")
+        client = bulk_client(BOT_TOKEN, emulator.api_url)
+        view = CountedRepr(type="home", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "Hei"}}])
+        assert client.api_call("views.publish", json={"user_id": "UKARI", "view": view})["ok"]
+    finally:
+        emulator.stop()
+        root.handlers, root.level = saved
+    assert REPRS == []
