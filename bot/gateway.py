@@ -25,6 +25,7 @@ from bot.ratelimit import POST_MESSAGE, RateLimiter, Verdict
 
 # The longest wait for a workspace budget the sender sits out in place, in the clock's seconds (see _admit).
 PACE_IN_PLACE = 1.0
+REPLACE_METHODS = ("conversations.open", "chat.update")
 UPLOAD_METHODS = ("conversations.open", "files.getUploadURLExternal", "files.completeUploadExternal")
 
 if TYPE_CHECKING:
@@ -203,10 +204,16 @@ class SlackGateway:
 
     def replace(self, user: str, ts: str, text: str, blocks: list[dict[str, Any]], team_id: str = "") -> SendResult:
         """Change a message mal posted in a person's DM earlier (``chat.update`` needs the DM's channel id,
-        which ``conversations.open`` gives for the person)."""
+        which ``conversations.open`` gives for the person). Both are Tier 3 methods: a Monday that replaces many
+        people's earlier overviews keeps to their budget instead of earning 429s."""
         token = self.tokens.token_for(team_id)
         if token is None:
             return SendResult("workspace_gone", error="not_installed")
+        if self.limiter is not None:
+            for method in REPLACE_METHODS:
+                verdict = self._admit(team_id, method)
+                if not verdict.allowed:
+                    return SendResult("retry", retry_after=verdict.wait, error="ratelimited", scope=verdict.scope)
         try:
             channel = self.client.conversations_open(token=token, users=user)["channel"]["id"]
             self.client.chat_update(token=token, channel=channel, ts=ts, text=text[:3900], blocks=blocks)

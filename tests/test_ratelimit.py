@@ -180,3 +180,22 @@ def test_the_first_nudges_go_out_while_the_rest_are_still_being_planned(bot: Har
     run_until_sent(bot, step=timedelta(seconds=10))
     assert bot.emulator.rate_limited_count() == 0
     assert sorted(len(bot.emulator.messages(m)) for m in managers) == [1] * 250
+
+
+def test_replacing_earlier_overviews_keeps_to_the_tier_3_budget(clock: ManualClock, emulator: SlackEmulator) -> None:
+    """Turning an older overview into a pointer to the newer one costs conversations.open and chat.update, both
+    Tier 3: past the minute's budget the next replacement is held back (and said so), not sent to earn a 429."""
+    emulator.enable_slack_rate_limits()
+    for user in ("UA", "UB"):
+        emulator.add_user(user, user.lower())
+    limiter = RateLimiter(clock, tier_per_minute={3: 1})
+    gateway = SlackGateway(bulk_client(BOT_TOKEN, emulator.api_url), limiter=limiter, sleep=clock.sleep)
+    first = gateway.post("UA", "Oversikt", [], team_id="T1")
+    second = gateway.post("UB", "Oversikt", [], team_id="T1")
+    assert first.ts and second.ts
+    assert gateway.replace("UA", first.ts, "Erstattet", [], team_id="T1").outcome == "sent"
+    held = gateway.replace("UB", second.ts, "Erstattet", [], team_id="T1")
+    assert held.outcome == "retry" and held.error == "ratelimited" and held.retry_after > 50
+    assert emulator.rate_limited_count() == 0
+    clock.advance(timedelta(seconds=61))
+    assert gateway.replace("UB", second.ts, "Erstattet", [], team_id="T1").outcome == "sent"
