@@ -723,7 +723,7 @@ def apply_import(
         if outcome == "moved" and before is not None:
             report.handovers.append(pairings.Handover(pairing, before))
         elif outcome == "created" and employee.id in between_managers:  # a manager again after none
-            report.handovers.append(pairings.Handover(pairing, between_managers[employee.id]))
+            report.handovers.append(pairings.Handover(pairing, between_managers[employee.id], after_none=True))
     repo.session.flush()
     return report
 

@@ -89,10 +89,12 @@ def pair(
 
 @dataclass(frozen=True)
 class Handover:
-    """A report who got a new nearest manager: ``previous``'s manager loses what ``pairing``'s manager gains."""
+    """A report who got a new nearest manager: ``previous``'s manager loses what ``pairing``'s manager gains.
+    ``after_none``: ``previous`` had ended earlier, leaving the report without a manager until ``pairing``."""
 
     pairing: Pairing
     previous: Pairing
+    after_none: bool = False
 
 
 HANDOVER_ROLES = ("employee", "new_manager", "previous_manager")
@@ -110,7 +112,7 @@ def handover_messages(repo: Repo, moved: list[Handover], now: datetime, hours: c
         previous_manager_id = _last_heard_manager(repo, h.previous)
         # A report who was told they had no manager any more, and their former manager with them, now gets one:
         # the report and the new manager hear of it; the former manager has heard all that concerns them.
-        told_ended = bool(repo.outbox_payloads(f"pair-ended:{h.previous.id}:", "sent"))
+        told_ended = h.after_none and bool(repo.outbox_payloads(f"pair-ended:{h.previous.id}:", "sent"))
         if previous_manager_id == p.manager_id and not told_ended:  # back before anyone heard: no news at all
             continue
         roles = dict(zip(HANDOVER_ROLES, (p.employee_id, p.manager_id, previous_manager_id), strict=True))
